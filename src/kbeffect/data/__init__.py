@@ -1,0 +1,1 @@
+"""Data layer: schema, the Cohort container, validation, derived measures and readers."""
