@@ -25,7 +25,31 @@ __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    # data
     "Cohort": "kbeffect.data.cohort",
+    # simulator
+    "simulate_cohort": "kbeffect.sim",
+    "Scenario": "kbeffect.sim",
+    "Truth": "kbeffect.sim",
+    # published analyses
+    "rm_anova": "kbeffect.models.anova",
+    "RMAnovaResult": "kbeffect.models.anova",
+    "chi2_test": "kbeffect.models.classic",
+    "fisher_test": "kbeffect.models.classic",
+    "mcnemar_test": "kbeffect.models.classic",
+    "cochran_q": "kbeffect.models.classic",
+    "oneway_anova": "kbeffect.models.classic",
+    "ttest": "kbeffect.models.classic",
+    "ttest_summary": "kbeffect.models.classic",
+    "TestResult": "kbeffect.models.classic",
+    # effects
+    "effect_size_label": "kbeffect.effects.sizes",
+    "convert_effect_size": "kbeffect.effects.sizes",
+    "is_reportable": "kbeffect.effects.sizes",
+    "adjust_pvalues": "kbeffect.effects.multiplicity",
+    # audit
+    "robustness_audit": "kbeffect.audit",
+    "AuditResult": "kbeffect.audit",
 }
 
 __all__ = [

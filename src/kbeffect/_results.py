@@ -56,10 +56,35 @@ class Summary:
         return "\n".join(parts)
 
     def as_latex(self) -> str:
-        """Return the tables as LaTeX ``tabular`` environments."""
-        return "\n\n".join(
-            t.to_latex(float_format=_fmt, caption=name) for name, t in self.tables.items()
-        )
+        """Return the tables as LaTeX ``tabular`` environments (no extra dependency)."""
+        return "\n\n".join(_latex_table(name, t) for name, t in self.tables.items())
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
+                 ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+        text = text.replace(a, b)
+    return text
+
+
+def _latex_cell(x: Any) -> str:
+    if isinstance(x, float):
+        return _fmt(x)
+    return _latex_escape(str(x))
+
+
+def _latex_table(name: str, table: pd.DataFrame) -> str:
+    frame = table.reset_index() if table.index.name or table.index.nlevels > 1 else table
+    cols = [_latex_escape(str(c)) for c in frame.columns]
+    lines = [
+        r"\begin{table}", r"\centering", f"\\caption{{{_latex_escape(name)}}}",
+        r"\begin{tabular}{" + "l" * len(cols) + "}", r"\hline",
+        " & ".join(cols) + r" \\", r"\hline",
+    ]
+    lines += [" & ".join(_latex_cell(v) for v in row) + r" \\"
+              for row in frame.itertuples(index=False)]
+    lines += [r"\hline", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines)
 
 
 def _fmt(x: float) -> str:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
+
+from kbeffect.data import schema
+
+if TYPE_CHECKING:
+    from kbeffect._results import Summary
+    from kbeffect.data.report import DataReport
 
 __all__ = ["Cohort"]
 
@@ -14,6 +21,10 @@ __all__ = ["Cohort"]
 class Cohort:
     """A three-wave family cohort in tidy tables (see ``docs/data-model.md``).
 
+    The container is immutable: every method returns a new object and leaves the tables
+    untouched. Methods are thin wrappers of functions in :mod:`kbeffect.data.ops`,
+    :mod:`kbeffect.data.validate` and :mod:`kbeffect.data.reshape`.
+
     Parameters
     ----------
     families, parents, children, observations : pandas.DataFrame
@@ -21,7 +32,13 @@ class Cohort:
     truth : object, optional
         Ground truth of a simulated cohort (:class:`kbeffect.sim.Truth`); ``None`` for real data.
     meta : dict
-        Provenance (source files, seed, scenario) without row-level data.
+        Provenance (source files, seed, scenario) without row-level data; subsets append
+        their selection steps to ``meta["history"]``.
+
+    Examples
+    --------
+    >>> cohort.validate().summary()          # doctest: +SKIP
+    >>> matched_pool = cohort.completers().families_with_violence()  # doctest: +SKIP
     """
 
     families: pd.DataFrame
@@ -38,3 +55,77 @@ class Cohort:
             f"Cohort({len(self.families)} families, {len(self.parents)} parents, "
             f"{len(self.children)} children, {n_obs} observations{sim})"
         )
+
+    def validate(self, *, unknown_columns: Literal["error", "ignore"] = "error") -> DataReport:
+        """Check every schema rule; return the counted soft exclusions.
+
+        See :func:`kbeffect.data.validate.validate_cohort`.
+        """
+        from kbeffect.data.validate import validate_cohort
+
+        return validate_cohort(self, unknown_columns=unknown_columns)
+
+    def subset(self, family_ids: Iterable[Any]) -> Cohort:
+        """Return the cohort restricted to ``family_ids``.
+
+        See :func:`kbeffect.data.ops.subset`.
+        """
+        from kbeffect.data.ops import subset
+
+        return subset(self, family_ids)
+
+    def completers(self, waves: Sequence[int] = schema.WAVES) -> Cohort:
+        """Keep families observed at every wave in ``waves``.
+
+        See :func:`kbeffect.data.ops.completers`.
+        """
+        from kbeffect.data.ops import completers
+
+        return completers(self, waves)
+
+    def at_wave(self, wave: int) -> Cohort:
+        """Keep families observed at ``wave`` and that wave's rows only.
+
+        See :func:`kbeffect.data.ops.at_wave`.
+        """
+        from kbeffect.data.ops import at_wave
+
+        return at_wave(self, wave)
+
+    def families_with_violence(
+        self, *, rule: Literal["severity", "any_incident"] = "severity"
+    ) -> Cohort:
+        """Keep families with violence at one or more waves.
+
+        See :func:`kbeffect.data.ops.families_with_violence`.
+        """
+        from kbeffect.data.ops import families_with_violence
+
+        return families_with_violence(self, rule=rule)
+
+    def family_table(self) -> pd.DataFrame:
+        """Families with per-family aggregates of parents and children.
+
+        See :func:`kbeffect.data.ops.family_table`.
+        """
+        from kbeffect.data.ops import family_table
+
+        return family_table(self)
+
+    def to_wide(self, measures: Sequence[str] | str, **kwargs: Any) -> pd.DataFrame:
+        """Spread ``measures`` of the observations over waves.
+
+        See :func:`kbeffect.data.reshape.to_wide`.
+        """
+        from kbeffect.data.reshape import to_wide
+
+        return to_wide(self.observations, measures, **kwargs)
+
+    def describe(self, *, suppress_below: int | None = None) -> Summary:
+        """Describe the cohort by counts per group and wave, without row-level data.
+
+        See :func:`kbeffect.data.ops.describe`.
+        """
+        from kbeffect.data.ops import describe
+
+        return describe(self, suppress_below=suppress_below)

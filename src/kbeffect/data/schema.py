@@ -189,7 +189,8 @@ def count_columns() -> tuple[ColumnSpec, ...]:
         for sub in subs:
             for sev in SEVERITIES:
                 out.append(
-                    _c(f"{prefix}_{sub}_{sev}", "count", f"{sev.capitalize()} {sub} incidents: {who}.",
+                    _c(f"{prefix}_{sub}_{sev}", "count",
+                       f"{sev.capitalize()} {sub} incidents: {who}.",
                        unit="incidents/period", low=0, high=2000, required=False, nullable=True)
                 )
     return tuple(out)
@@ -204,18 +205,20 @@ OBSERVATION_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("reporter", "category", "Who answered: a parent or the child.", levels=ROLES),
     _c("reporter_id", "int", "person_id of the reporter."),
     _c("wave", "int", "Wave: 0 = T0, 1 = T0 + 1 year, 2 = T0 + 1.5 years.", levels=WAVES),
-    _c("exposure", "float", "Length of the violence reference period.", unit="years", low=0.0, high=1.0),
+    _c("exposure", "float", "Length of the violence reference period.", unit="years", low=0.0,
+       high=1.0),
     _c("valid", "bool", "Questionnaire passed the validity scales (invalid ones are excluded "
        "from analysis, with a count).", required=False),
     *count_columns(),
     # parent wellbeing (role = parent, reporter = parent)
-    _c("nosi_stress", "float", "NOSI-K parenting stress total (25 items, 1-6).", unit="sum score", low=25, high=150, required=False, nullable=True),
+    _c("nosi_stress", "float", "NOSI-K parenting stress total (25 items, 1-6).",
+       unit="sum score", low=25, high=150, required=False, nullable=True),
     _c("nosi_competence", "float", "NOSI competence subscale; higher = feels less competent.",
        unit="sum score", low=13, high=78, required=False, nullable=True),
     *(_c(f"tsi_{s}", "float", f"TSI {s.replace('_', ' ')} (parent trauma).", **_T)
       for s in TSI_SCALES),
-    _c("qol", "float", "Parent quality of life (MANSA, report grade).", unit="grade", low=1, high=10,
-       required=False, nullable=True),
+    _c("qol", "float", "Parent quality of life (MANSA, report grade).", unit="grade", low=1,
+       high=10, required=False, nullable=True),
     _c("safety", "float", "Perceived safety (report grade).", unit="grade", low=1, high=10,
        required=False, nullable=True),
     # child wellbeing (role = child)
@@ -224,8 +227,8 @@ OBSERVATION_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("attachment", "float", "Security Scale mean item score; higher = more secure.",
        unit="mean item score", low=1, high=5, required=False, nullable=True),
     _c("emo_insecurity", "float", "Emotional insecurity: SIMS-PR (parent report, 1-5) or SIS "
-       "(self-report, rescaled to 1-5) emotional-reactivity mean.", unit="mean item score", low=1, high=5,
-       required=False, nullable=True),
+       "(self-report, rescaled to 1-5) emotional-reactivity mean.", unit="mean item score",
+       low=1, high=5, required=False, nullable=True),
     _c("kidscreen", "float", "Kidscreen-10 quality of life.", unit="T-score", low=20, high=80,
        required=False, nullable=True),
     # help received in the period before the wave (missing at wave 0)

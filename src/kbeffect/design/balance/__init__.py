@@ -1,0 +1,5 @@
+"""Balance diagnostics: statistics, BalanceResult, Love and overlap plots."""
+
+from kbeffect.design.balance.result import BalanceResult, balance
+
+__all__ = ["BalanceResult", "balance"]

@@ -1,0 +1,231 @@
+"""Tests of kbeffect.sim.simulate_cohort: contract, determinism, truth, causal structure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from kbeffect.data import schema
+from kbeffect.data.cohort import Cohort
+from kbeffect.data.validate import validate_cohort
+from kbeffect.errors import SpecificationError
+from kbeffect.sim import Scenario, Truth, simulate_cohort
+
+
+@pytest.fixture(scope="module")
+def cohort() -> Cohort:
+    return simulate_cohort(1325, seed=11, population_size=0)
+
+
+def test_returns_cohort_that_passes_data_validation(cohort: Cohort) -> None:
+    assert isinstance(cohort, Cohort)
+    report = validate_cohort(cohort)  # the data layer's independent schema check
+    assert "passed" in str(report)
+    assert isinstance(cohort.truth, Truth)
+    assert cohort.meta["seed"] == 11
+    assert cohort.meta["scenario"] == Scenario().to_dict()
+
+
+def test_tables_have_schema_columns_and_types(cohort: Cohort) -> None:
+    for name, specs in schema.TABLES.items():
+        table = getattr(cohort, name)
+        assert list(table.columns) == [s.name for s in specs], name
+        for spec in specs:
+            col = table[spec.name]
+            if spec.kind == "category" and spec.name not in ("role", "reporter"):
+                assert isinstance(col.dtype, pd.CategoricalDtype), spec.name
+                assert list(col.cat.categories) == list(spec.levels), spec.name
+            if spec.kind == "count":
+                assert col.dtype == np.float64, spec.name
+    ids = pd.concat([cohort.parents["person_id"], cohort.children["person_id"]])
+    assert ids.is_unique
+
+
+def test_rows_follow_the_design(cohort: Cohort) -> None:
+    obs = cohort.observations
+    kids = cohort.children.set_index("person_id")["age"]
+    self_rows = obs[obs["reporter"] == "child"]
+    assert (self_rows["person_id"] == self_rows["reporter_id"]).all()
+    assert (self_rows["person_id"].map(kids) >= 8).all()
+    assert self_rows[[c for c in obs if c.startswith("pv_")]].isna().all().all()
+    assert self_rows[[c for c in obs if c.startswith("cmc_")]].notna().all().all()
+    on_child = obs[(obs["reporter"] == "parent") & (obs["role"] == "child")]
+    old = on_child["person_id"].map(kids) >= 13
+    assert on_child.loc[old, "tscyc_pts"].isna().all()
+    assert on_child.loc[~old, "tscyc_pts"].notna().all()
+    assert on_child[[c for c in obs if c.startswith("cmp_")]].notna().all().all()
+    parent_rows = obs[obs["role"] == "parent"]
+    assert parent_rows[[c for c in obs if c.startswith("pv_")]].notna().all().all()
+    helps = [f"help_{h}" for h in schema.HELP_TYPES]
+    assert obs.loc[obs["wave"] == 0, helps].isna().all().all()
+    assert obs.loc[(obs["wave"] > 0) & (obs["reporter"] == "parent"), helps].notna().all().all()
+    assert 0.01 < 1 - obs["valid"].mean() < 0.04
+    # exposure: half a year at T2
+    assert set(obs.loc[obs["wave"] == 2, "exposure"]) == {0.5}
+    # a dropped-out family has no rows at that wave; every family is observed at T0
+    waves = obs.groupby("family_id")["wave"].agg(set)
+    assert waves.map(lambda s: 0 in s).all()
+    assert 0.6 < waves.map(lambda s: 1 in s).mean() < 0.85
+
+
+def test_same_seed_same_cohort_and_truth() -> None:
+    a = simulate_cohort(300, seed=5, population_size=0)
+    b = simulate_cohort(300, seed=5, population_size=0)
+    c = simulate_cohort(300, seed=6, population_size=0)
+    for name in ("families", "parents", "children", "observations"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_frame_equal(a.truth.effects, b.truth.effects)
+    assert not a.observations.equals(c.observations)
+
+
+def test_generator_seed_is_accepted() -> None:
+    a = simulate_cohort(200, seed=np.random.default_rng(3), truth=False)
+    b = simulate_cohort(200, seed=np.random.default_rng(3), truth=False)
+    pd.testing.assert_frame_equal(a.observations, b.observations)
+    assert a.truth is None and a.meta["seed"] is None
+
+
+def test_truth_json_round_trip(cohort: Cohort, tmp_path: object) -> None:
+    truth = cohort.truth
+    back = Truth.from_json(truth.to_json())
+    pd.testing.assert_frame_equal(back.effects, truth.effects)
+    pd.testing.assert_frame_equal(back.parameters, truth.parameters)
+    assert back.scenario == truth.scenario
+    path = f"{tmp_path}/truth.json"
+    truth.to_json(path)
+    assert Truth.from_json(path).effect("order", "parenting_stress") == truth.effect(
+        "order", "parenting_stress")
+    assert Scenario.from_dict(truth.scenario) == Scenario()
+
+
+def test_truth_covers_every_treatment_outcome_and_contrast(cohort: Cohort) -> None:
+    e = cohort.truth.effects
+    assert set(e["treatment"]) == {"order", *(f"help_{h}" for h in schema.HELP_TYPES)}
+    assert set(e["estimand"]) == {"ATT", "ATE"}
+    assert set(e["wave"]) == {1, 2}
+    assert not e.duplicated(["treatment", "outcome", "wave", "estimand", "level", "scale"]).any()
+    assert e["value"].notna().all()
+    ratio = e[(e["scale"] == "ratio")]
+    assert np.allclose(ratio["value"], ratio["mean_treated"] / ratio["mean_control"])
+
+
+def test_null_scenario_has_zero_effects() -> None:
+    truth = simulate_cohort(400, seed=2, scenario=Scenario.null(), population_size=0).truth
+    diff = truth.effects[truth.effects["scale"] == "difference"]
+    assert np.abs(diff["value"]).max() < 1e-9
+    ratio = truth.effects[truth.effects["scale"] == "ratio"]
+    assert np.allclose(ratio["value"], 1.0)
+
+
+def test_effects_have_the_set_signs_and_can_be_reversed() -> None:
+    sc = Scenario()
+    rev = sc.replace(order_log_rr=-sc.order_log_rr, order_stop_logodds=-sc.order_stop_logodds,
+                     order_wellbeing={k: -v for k, v in sc.order_wellbeing},
+                     help_log_rr={"dv_specialist": 0.4}, help_stop_logodds={"dv_specialist": -0.4})
+    t = simulate_cohort(1500, seed=3, scenario=sc, population_size=0).truth
+    r = simulate_cohort(1500, seed=3, scenario=rev, population_size=0).truth
+    for outcome, sign in (("parenting_stress", -1), ("competence", -1), ("child_trauma", -1),
+                          ("attachment", 1), ("no_violence", 1)):
+        assert np.sign(t.effect("order", outcome)) == sign, outcome
+        assert np.sign(r.effect("order", outcome)) == -sign, outcome
+    assert t.effect("help_dv_specialist", "total_per_year", scale="ratio") < 0.9
+    assert r.effect("help_dv_specialist", "total_per_year", scale="ratio") > 1.1
+    assert t.effect("help_medical", "total_per_year") == 0.0
+
+
+def test_att_differs_from_ate_under_heterogeneity() -> None:
+    t = simulate_cohort(3000, seed=4, population_size=0).truth
+    att, ate = t.effect("order", "parenting_stress"), t.effect("order", "parenting_stress",
+                                                                 estimand="ATE")
+    assert att < ate < 0  # order families have more child problems: larger effect
+    flat = simulate_cohort(3000, seed=4, scenario=Scenario(effect_heterogeneity=0.0),
+                           population_size=0).truth
+    gap_flat = flat.effect("order", "parenting_stress") - flat.effect(
+        "order", "parenting_stress", estimand="ATE")
+    # without effect modification only the nonlinear paths (violence, clipping) remain
+    assert abs(gap_flat) < 0.5 * abs(att - ate)
+
+
+def test_population_truth_is_close_to_a_large_sample() -> None:
+    c = simulate_cohort(20_000, seed=8, population_size=20_000)
+    e = c.truth.effects.set_index(["treatment", "outcome", "wave", "estimand", "scale", "level"])
+    for outcome, tol in (("parenting_stress", 0.4), ("no_violence", 0.015),
+                         ("total_per_year", 1.5)):
+        key = ("order", outcome, 2, "ATT", "difference")
+        assert e.loc[(*key, "sample"), "value"] == pytest.approx(
+            e.loc[(*key, "population"), "value"], abs=tol)
+
+
+def _logit_lr_pvalue(y: np.ndarray, x: pd.DataFrame) -> float:
+    fit = sm.Logit(y, sm.add_constant(x.astype(float))).fit(disp=0)
+    return float(fit.llr_pvalue)
+
+
+def test_selection_runs_through_problems_not_demographics() -> None:
+    c = simulate_cohort(6000, seed=9, truth=False)
+    demo = ["income", "education", "paid_work", "migration", "single_parent"]
+    fam = c.families[c.families["group"] != "preventive"].dropna(subset=demo)
+    y = (fam["group"] == "kb").to_numpy(float)
+    x = pd.get_dummies(fam[["income", "education"]], drop_first=True).assign(
+        paid_work=fam["paid_work"].astype(float), migration=fam["migration"].astype(float),
+        single=fam["single_parent"].astype(float))
+    assert _logit_lr_pvalue(y, x) > 0.001  # demographics do not predict an order
+    o = c.observations
+    base = o[(o["wave"] == 0) & (o["role"] == "parent")].groupby("family_id")["nosi_stress"].mean()
+    stress = base.reindex(fam["family_id"]).to_numpy()
+    assert _logit_lr_pvalue(y, pd.DataFrame({"stress": stress})) < 1e-6
+
+
+def test_expected_potential_outcomes_match_simulated_data() -> None:
+    """Closed-form expectations (ZINB zeros, clipped normals) agree with realised data."""
+    sc = Scenario(attrition="mcar", invalid_rate=0.0)
+    c = simulate_cohort(30_000, seed=12, scenario=sc, population_size=0)
+    from kbeffect.data.derive import family_incidents
+    from kbeffect.data.rules import violence_stopped
+
+    fam = c.families.set_index("family_id")["group"].astype(str)
+    e = c.truth.effects
+    att = e[(e["treatment"] == "order") & (e["estimand"] == "ATT") & (e["wave"] == 2)
+            & (e["scale"] == "difference") & (e["level"] == "sample")].set_index("outcome")
+    inc = family_incidents(c.observations)
+    inc2 = inc[(inc["wave"] == 2) & (inc["family_id"].map(fam) == "kb")]
+    # realised order families are the treated: their observed mean estimates mean_treated
+    m_t = att.loc["total_per_year", "mean_treated"]
+    assert inc2["total_per_year"].mean() == pytest.approx(m_t, rel=0.06)
+    stop = violence_stopped(c.observations, wave=2)
+    stop = stop[stop["family_id"].map(fam) == "kb"]
+    assert stop["stopped"].mean() == pytest.approx(att.loc["no_violence", "mean_treated"],
+                                                   abs=0.02)
+    o = c.observations
+    rows = o[(o["wave"] == 2) & (o["role"] == "parent") & (o["family_id"].map(fam) == "kb")]
+    assert rows["nosi_stress"].mean() == pytest.approx(
+        att.loc["parenting_stress", "mean_treated"], abs=0.6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"n_families": 0}, "n_families"), ({"n_families": 2.5}, "n_families"),
+     ({"scenario": {"order_log_rr": 0}}, "scenario"), ({"seed": "x"}, "seed"),
+     ({"population_size": -1}, "population_size")],
+)
+def test_bad_arguments_raise(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(SpecificationError, match=match):
+        simulate_cohort(**{"n_families": 50, **kwargs})  # type: ignore[arg-type]
+
+
+def test_scenario_validation_and_replace() -> None:
+    with pytest.raises(SpecificationError, match="attrition"):
+        Scenario(attrition="random")  # type: ignore[arg-type]
+    with pytest.raises(SpecificationError, match="no field"):
+        Scenario().replace(order_effect=1.0)
+    with pytest.raises(SpecificationError, match="icc_family"):
+        Scenario(icc_family=1.2)
+    with pytest.raises(SpecificationError, match="key"):
+        Scenario(order_wellbeing=(("happiness", 1.0),))
+    s = Scenario().replace(order_wellbeing={"attachment": 0.5})
+    assert s.order_effect("attachment") == 0.5
+    assert s.order_effect("parenting_stress") == Scenario().order_effect("parenting_stress")
+    assert Scenario.null().order_effect("child_trauma") == 0.0
+    assert hash(Scenario()) == hash(Scenario())
