@@ -104,3 +104,12 @@ def test_lazy_namespace_resolves_every_public_name():
         assert getattr(kbeffect, name) is not None, name
     with pytest.raises(AttributeError):
         kbeffect.not_a_name  # noqa: B018
+
+
+def test_complementary_suppression_protects_totals():
+    t = pd.DataFrame({"n": [3, 40, 25, 68]}, index=["a", "b", "c", "total"])
+    out = suppress_small_cells(t, threshold=5, total_row="total")
+    # 'a' is small; without the complement it would be 68 - 40 - 25
+    assert out["n"].isna().tolist() == [True, False, True, False]
+    two = pd.DataFrame({"n": [3, 2, 25, 30]}, index=["a", "b", "c", "total"])
+    assert suppress_small_cells(two, threshold=5, total_row="total")["n"].isna().sum() == 2

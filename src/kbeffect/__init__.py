@@ -27,6 +27,20 @@ __version__ = "0.1.0.dev0"
 _LAZY: dict[str, str] = {
     # data
     "Cohort": "kbeffect.data.cohort",
+    "read_cohort": "kbeffect.data.readers",
+    "write_cohort": "kbeffect.data.readers",
+    "validate_cohort": "kbeffect.data.validate",
+    "DataReport": "kbeffect.data.report",
+    "family_severity": "kbeffect.data.rules",
+    "violence_stopped": "kbeffect.data.rules",
+    "risk_cumulation": "kbeffect.data.rules",
+    "policy_typology": "kbeffect.data.rules",
+    "family_incidents": "kbeffect.data.derive",
+    # designs
+    **{n: "kbeffect.design" for n in (
+        "match", "weight", "weight_many", "balance", "attrition_weights", "propensity_score",
+        "MatchResult", "WeightResult", "WeightSet", "BalanceResult", "AttritionResult",
+        "PropensityModel")},
     # simulator
     "simulate_cohort": "kbeffect.sim",
     "Scenario": "kbeffect.sim",

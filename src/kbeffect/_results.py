@@ -135,7 +135,12 @@ class Exclusions:
 
 
 def suppress_small_cells(
-    table: pd.DataFrame, *, columns: list[str] | None = None, threshold: int = 10, mark: Any = None
+    table: pd.DataFrame,
+    *,
+    columns: list[str] | None = None,
+    threshold: int = 10,
+    mark: Any = None,
+    total_row: Any = None,
 ) -> pd.DataFrame:
     """Replace counts below ``threshold`` by ``mark`` (statistical disclosure control).
 
@@ -149,6 +154,12 @@ def suppress_small_cells(
         Cells with ``0 < count < threshold`` are suppressed (zeros are kept).
     mark : object
         Replacement value; ``None`` gives a missing value.
+    total_row : object, optional
+        Index label of a row that holds column totals. When a column then has exactly one
+        suppressed cell, the smallest other non-zero cell of that column is suppressed as
+        well (complementary suppression), so the small cell cannot be recovered as the
+        total minus the others. Relations between columns (e.g. parents = mothers +
+        fathers) are not protected; suppress those columns together or drop one.
 
     Returns
     -------
@@ -158,7 +169,15 @@ def suppress_small_cells(
     out = table.copy()
     cols = columns if columns is not None else list(out.select_dtypes("integer").columns)
     for c in cols:
-        small = (out[c] > 0) & (out[c] < threshold)
+        values = out[c]
+        small = (values > 0) & (values < threshold)
+        if total_row is not None and total_row in out.index:
+            body = values.drop(index=total_row)
+            body_small = small.drop(index=total_row)
+            if int(body_small.sum()) == 1:
+                others = body[~body_small & (body > 0)]
+                if len(others):
+                    small.loc[others.idxmin()] = True
         if small.any():
             out[c] = out[c].astype(object).where(~small, mark)
     return out

@@ -31,3 +31,19 @@ def test_every_column_documented_with_unit_and_range():
                 assert f"{c.low:g} to {c.high:g}" in line
             for level in c.levels:
                 assert f"`{level}`" in line
+
+
+def test_documented_mapping_example_works():
+    import tomllib
+
+    import pandas as pd
+
+    from kbeffect.data.mapping import load_mapping
+
+    text = data_model_markdown()
+    block = text.split("```toml\n")[1].split("```")[0]
+    mapping = load_mapping(tomllib.loads(block))
+    raw = pd.DataFrame({"gezinsnummer": [1.0, 2.0], "groep": [1.0, 3.0], "werk": [2, 1]})
+    out = mapping.apply("families", raw)
+    assert out.to_dict("list") == {"family_id": [1.0, 2.0], "group": ["kb", "preventive"],
+                                   "paid_work": [False, True]}

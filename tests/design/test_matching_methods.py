@@ -165,3 +165,48 @@ def test_subclass_method_invariants() -> None:
     # treated units are split into (nearly) equal quintiles
     counts = np.bincount(res.subclass[t == 1])
     assert counts.max() - counts.min() <= 1
+
+
+def test_full_and_optimal_equivalent_distance_inputs() -> None:
+    from scipy.spatial.distance import cdist
+
+    from kbeffect.design.matching.weights import mahalanobis_points
+
+    df = make_families(160, seed=24)
+    cov = ["stress", "paid_work", "migration"]
+    t = df["kb"].to_numpy()
+    Z = mahalanobis_points(df[cov].to_numpy(dtype=float), t)
+    D = cdist(Z[t == 1], Z[t == 0])
+    rows, cols = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
+
+    def set_cost(res) -> float:  # type: ignore[no-untyped-def]
+        # sum of treated-control distances inside each matched set
+        sub = res.subclass
+        same = (sub[rows][:, None] == sub[cols][None, :]) & (sub[rows][:, None] >= 0)
+        return float(D[same].sum())
+
+    # 1-D-like costs have many tied optima, so compare the optimal costs, not the sets
+    for method in ("optimal", "full"):
+        a = match(df, treatment="kb", covariates=cov, method=method, distance="mahalanobis")
+        b = match(df, treatment="kb", covariates=cov, method=method, distance=D)
+        assert set_cost(a) == pytest.approx(set_cost(b), rel=1e-12)
+        assert (a.weights > 0).sum() == (b.weights > 0).sum()
+    ps = match(df, treatment="kb", covariates=COVS, method="full")
+    d = ps.distance
+    Dps = np.abs(d[t == 1][:, None] - d[t == 0][None, :])
+    via_matrix = match(df, treatment="kb", covariates=COVS, method="full", distance=Dps)
+    np.testing.assert_allclose(ps.weights, via_matrix.weights)
+    ate = match(df, treatment="kb", covariates=COVS, method="full", estimand="ATE")
+    for g in (0, 1):
+        assert ate.weights[t == g].sum() == pytest.approx(np.sum(t == g))
+
+
+def test_small_subclasses_are_merged() -> None:
+    from kbeffect.design.matching.subclass import merge_small_subclasses
+
+    sub = np.array([0, 0, 1, 1, 2, 2, 2])
+    t = np.array([1, 0, 1, 1, 1, 0, 0])  # subclass 1 has no control
+    out = merge_small_subclasses(sub, t)
+    np.testing.assert_array_equal(out, [0, 0, 1, 1, 1, 1, 1])
+    last = merge_small_subclasses(np.array([0, 0, 1, -1]), np.array([1, 0, 1, 0]))
+    np.testing.assert_array_equal(last, [0, 0, 0, -1])

@@ -143,6 +143,14 @@ def test_weight_many_within_strata() -> None:
     assert set(tidy["treatment"]) == {"help_ggz", "help_youth"}
     assert (tidy["max_abs_smd_after"] < tidy["max_abs_smd_before"]).all()
     assert "help_youth" in str(ws.summary())
+    per = ws.tidy(by_stratum=True)
+    assert len(per) == 4 and set(per["stratum"]) == {0, 1}
+    row = per[(per.treatment == "help_ggz") & (per.stratum == 1)].iloc[0]
+    direct_bal = direct.balance()
+    assert row["max_abs_smd_after"] == pytest.approx(direct_bal.max_abs_smd[1])
+    assert row["n_treated"] == int(sub["help_ggz"].sum())
+    with pytest.raises(SpecificationError, match="stratum"):
+        direct.balance(stratum=1)
 
 
 def test_expand_to_observations(fam: pd.DataFrame) -> None:

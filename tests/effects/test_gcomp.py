@@ -55,6 +55,17 @@ def test_att_and_ate_differ_under_effect_modification():
             res.contrast(L)["std_error"].iloc[0], rel=1e-8)
 
 
+def test_standardisation_weights():
+    res = mixed("y ~ kb * wave * age", DATA, groups=("family_id", "child_id"))
+    young = (DATA.age < 10).astype(float)
+    w = wave_effects(res, DATA.assign(w=young), treatment="kb", estimand="ATE", weights="w")
+    sub = wave_effects(res, DATA[DATA.age < 10], treatment="kb", estimand="ATE")
+    np.testing.assert_allclose(w.table["estimate"], sub.table["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(w.table["std_error"], sub.table["std_error"], rtol=1e-10)
+    with pytest.raises(SpecificationError, match="non-negative"):
+        wave_effects(res, DATA.assign(w=-1.0), treatment="kb", weights="w")
+
+
 def test_arm_means_and_summary(lin):
     g = wave_effects(lin, DATA, treatment="kb")
     assert list(g.arms.columns) == ["arm", "wave", "mean"] and len(g.arms) == 6
@@ -180,12 +191,12 @@ def _help_data(seed=3, n_fam=240):
         sev0 = rng.normal()
         ggz = int(rng.random() < special.expit(sev0))  # more help where violence is worse
         dist = int(rng.random() < 0.4)
-        u = rng.normal()
+        u = rng.normal(0, 1.5)
         for w in range(3):
             y = 50 + 3 * sev0 - 2 * w * sev0 * 0.5 - 1.0 * w - 2.0 * ggz * (w > 0) + u \
                 + rng.normal(0, 2)
             rows.append((f, f * 10, w, kb, sev0, ggz if w > 0 else np.nan,
-                         dist if w > 0 else np.nan, y, y + rng.normal(0, 3)))
+                         dist if w > 0 else np.nan, y, y + rng.normal(0, 1)))
     return pd.DataFrame(rows, columns=["family_id", "person_id", "wave", "kb", "sev0",
                                        "help_ggz", "help_district", "score", "score2"])
 
@@ -193,7 +204,7 @@ def _help_data(seed=3, n_fam=240):
 def test_help_effects_recovers_effect_and_adjusts_pvalues():
     d = _help_data()
     tab = help_effects(d, outcomes=["score", "score2"], help_types=["help_ggz", "help_district"],
-                       adjust="sev0", method="holm")
+                       groups="family_id", unit="family_id", adjust="sev0", method="holm")
     assert set(tab["stratum"]) == {"kb=0", "kb=1", "pooled (difference)"}
     assert len(tab) == 3 * 2 * 2 * 2
     ggz = tab[(tab.help == "help_ggz") & (tab.outcome == "score") & (tab.stratum == "kb=1")]
@@ -207,3 +218,19 @@ def test_help_effects_recovers_effect_and_adjusts_pvalues():
 def test_partial_eta_squared_matches_f_formula():
     F, df = 4.0**2, 120.0
     assert partial_eta_squared(4.0, df) == pytest.approx(F / (F + df))
+
+
+def test_count_model_with_real_kernel_ratio_equals_exp_interaction():
+    """Integration with the count kernel (glmm.py): for a log-linear model the ratio of rate
+    ratios is exp(order x wave) for conditional and marginal predictions alike."""
+    rng = np.random.default_rng(12)
+    u = rng.normal(0, 0.6, DATA.family_id.max() + 1)
+    expo = np.where(DATA.wave == 2, 0.5, 1.0)
+    mu = expo * np.exp(0.3 + 0.3 * DATA.kb - 0.2 * DATA.wave + u[DATA.family_id])
+    d = DATA.assign(expo=expo, count=rng.poisson(mu))
+    res = mixed("count ~ kb * C(wave)", d, groups="family_id", family="poisson", exposure="expo")
+    b = res.params
+    for kind in ("conditional", "marginal"):
+        g = wave_effects(res, d, treatment="kb", scale="ratio", kind=kind)
+        np.testing.assert_allclose(g.table["estimate"],
+                                   np.exp(b[["kb:C(wave)[T.1]", "kb:C(wave)[T.2]"]]), rtol=1e-6)

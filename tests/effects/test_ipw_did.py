@@ -49,7 +49,7 @@ def test_estimate_and_sandwich_against_independent_computation(
     fam: pd.DataFrame, estimand: str
 ) -> None:
     res = ipw_did(fam, treatment="d", covariates=["x1", "income"], outcome_pre="y0",
-                  outcome_post="y2", estimand=estimand)  # type: ignore[arg-type]
+                  outcome_post="y2", estimand=estimand)
     X = np.column_stack([np.ones(len(fam)), (fam.income == "low"), (fam.income == "mid"),
                          fam.x1]).astype(float)
     d = fam["d"].to_numpy(float)
@@ -83,7 +83,7 @@ def test_estimate_and_sandwich_against_independent_computation(
 def test_bootstrap_se_agrees_with_sandwich_and_truth_is_covered(fam: pd.DataFrame) -> None:
     for estimand in ("att", "ato"):
         res = ipw_did(fam, treatment="d", covariates=["x1", "income"], outcome_pre="y0",
-                      outcome_post="y2", estimand=estimand)  # type: ignore[arg-type]
+                      outcome_post="y2", estimand=estimand)
         boot = bootstrap(res, fam, cluster="fid", B=3000, seed=21)
         # theory: both estimate the same asymptotic variance (MC error of the SE ~1.3%)
         assert boot.se.iloc[0] == pytest.approx(res.se, rel=0.07)
@@ -134,12 +134,12 @@ def test_missing_values_raise_or_are_counted(fam: pd.DataFrame) -> None:
     kw = {"treatment": "d", "covariates": ["x1", "income"], "outcome_pre": "y0",
           "outcome_post": "y2", "unit": "fid"}
     with pytest.raises(DataError, match="y2"):
-        ipw_did(bad, **kw)  # type: ignore[arg-type]
-    res = ipw_did(bad, missing="drop", **kw)  # type: ignore[arg-type]
+        ipw_did(bad, **kw)
+    res = ipw_did(bad, missing="drop", **kw)
     assert res.exclusions.counts == {"missing y2": 2, "missing covariate": 1}
     assert res.exclusions.ids["missing y2"] == (100, 101)
     assert res.n_treated + res.n_control == len(fam) - 3
-    ref = ipw_did(fam.drop(index=[0, 1, 5]), **kw)  # type: ignore[arg-type]
+    ref = ipw_did(fam.drop(index=[0, 1, 5]), **kw)
     assert res.estimate == pytest.approx(ref.estimate, abs=1e-12)
     boot = bootstrap(res, bad, cluster="fid", B=60, seed=1)
     assert boot.exclusions.total == 3 and "excluded" in str(boot.summary())
@@ -148,19 +148,19 @@ def test_missing_values_raise_or_are_counted(fam: pd.DataFrame) -> None:
 def test_bad_input(fam: pd.DataFrame) -> None:
     kw = {"covariates": ["x1"], "outcome_pre": "y0", "outcome_post": "y2"}
     with pytest.raises(DataError, match="treatment"):
-        ipw_did(fam.assign(d=fam.d * 2), treatment="d", **kw)  # type: ignore[arg-type]
+        ipw_did(fam.assign(d=fam.d * 2), treatment="d", **kw)
     with pytest.raises(SchemaError, match="nope"):
-        ipw_did(fam, treatment="nope", **kw)  # type: ignore[arg-type]
+        ipw_did(fam, treatment="nope", **kw)
     with pytest.raises(SpecificationError, match="estimand"):
-        ipw_did(fam, treatment="d", estimand="atc", **kw)  # type: ignore[arg-type]
+        ipw_did(fam, treatment="d", estimand="atc", **kw)
     with pytest.raises(SpecificationError, match="outcome_pre"):
         ipw_did(fam, treatment="d", covariates=["x1"])
     with pytest.raises(DataError, match="unit"):
-        ipw_did(pd.concat([fam, fam]), treatment="d", unit="fid", **kw)  # type: ignore[arg-type]
+        ipw_did(pd.concat([fam, fam]), treatment="d", unit="fid", **kw)
     long = fam.assign(wave=0)
     with pytest.raises(DataError, match="repeat"):
         ipw_did(pd.concat([long, long]), treatment="d", covariates=["x1"], outcome="y0",
                 wave="wave", unit="fid")
     sep = fam.assign(x1=fam.d.astype(float))  # covariate predicts treatment perfectly
     with pytest.raises(DataError, match="separation"):
-        ipw_did(sep, treatment="d", **kw)  # type: ignore[arg-type]
+        ipw_did(sep, treatment="d", **kw)

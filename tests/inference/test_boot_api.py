@@ -47,7 +47,7 @@ def fam() -> pd.DataFrame:
 def test_same_seed_same_replicates_whatever_the_chunking(fam: pd.DataFrame) -> None:
     ref = bootstrap(SPEC, fam, cluster="fid", B=300, seed=11)
     for kw in ({"chunk_size": 1}, {"chunk_size": 37, "n_jobs": 2}, {"chunk_size": 64, "n_jobs": 3}):
-        other = bootstrap(SPEC, fam, cluster="fid", B=300, seed=11, **kw)  # type: ignore[arg-type]
+        other = bootstrap(SPEC, fam, cluster="fid", B=300, seed=11, **kw)
         # weights are bit-identical; estimates agree up to BLAS rounding of the batch shape
         np.testing.assert_allclose(other.theta, ref.theta, rtol=1e-12, atol=1e-14)
     assert not np.allclose(bootstrap(SPEC, fam, cluster="fid", B=300, seed=12).theta, ref.theta)
@@ -65,8 +65,8 @@ def _ipw_did_statsmodels(data: pd.DataFrame, w: np.ndarray) -> float:
 
 @pytest.mark.parametrize("kind", ["multinomial", "bayesian"])
 def test_generic_looped_path_equals_batched_path(fam: pd.DataFrame, kind: str) -> None:
-    batched = bootstrap(SPEC, fam, cluster="fid", B=20, seed=5, kind=kind)  # type: ignore[arg-type]
-    looped = bootstrap(_ipw_did_statsmodels, fam, cluster="fid", B=20, seed=5, kind=kind)  # type: ignore[arg-type]
+    batched = bootstrap(SPEC, fam, cluster="fid", B=20, seed=5, kind=kind)
+    looped = bootstrap(_ipw_did_statsmodels, fam, cluster="fid", B=20, seed=5, kind=kind)
     assert batched.batched and not looped.batched
     np.testing.assert_allclose(looped.theta, batched.theta, rtol=0, atol=1e-9)
     np.testing.assert_allclose(looped.theta0, batched.theta0, atol=1e-10)
@@ -101,7 +101,7 @@ def test_cluster_bootstrap_se_matches_cluster_robust_se() -> None:
     # theory: the cluster bootstrap variance estimates the CR sandwich (MC error ~2%)
     np.testing.assert_allclose(boot.se.to_numpy(), fit.bse.to_numpy(), rtol=0.08)
     np.testing.assert_allclose(boot.theta0, fit.params.to_numpy(), atol=1e-10)
-    np.testing.assert_allclose(boot.se0, fit.bse.to_numpy(), rtol=1e-10)  # type: ignore[arg-type]
+    np.testing.assert_allclose(boot.se0, fit.bse.to_numpy(), rtol=1e-10)
     # the wild (Rademacher) replicate variance is exactly CR0 in expectation
     wild = bootstrap(WLS("y ~ x + g"), kids, cluster="fid", B=2000, seed=4, kind="rademacher")
     G, n, k = 300, len(kids), 3
@@ -141,7 +141,7 @@ def test_result_accessors(fam: pd.DataFrame) -> None:
     text = str(res.summary("bca"))
     assert "ATT" in text and "multinomial" in text and "batched" in text
     for m in ("percentile", "basic", "normal", "bca"):
-        lo, hi = res.ci(m).loc["ATT"]  # type: ignore[arg-type]
+        lo, hi = res.ci(m).loc["ATT"]
         assert lo < res.theta0[0] < hi
     assert 0 < res.pvalue().iloc[0] <= 1
     fig = res.plot()
@@ -166,20 +166,22 @@ def test_argument_errors(fam: pd.DataFrame) -> None:
     with pytest.raises(SpecificationError, match="wild"):
         bootstrap(SPEC, fam, cluster="fid", B=10, kind="webb")
     with pytest.raises(SpecificationError, match="kind"):
-        bootstrap(SPEC, fam, B=10, kind="parametric")  # type: ignore[arg-type]
+        bootstrap(SPEC, fam, B=10, kind="parametric")
     with pytest.raises(SpecificationError, match="B must"):
         bootstrap(SPEC, fam, B=1)
     with pytest.raises(SpecificationError, match="backend"):
-        bootstrap(SPEC, fam, B=10, backend="mpi")  # type: ignore[arg-type]
+        bootstrap(SPEC, fam, B=10, backend="mpi")
     with pytest.raises(SpecificationError, match="estimator"):
         bootstrap(42, fam, B=10)
     with pytest.raises(SpecificationError, match="DataFrame"):
-        bootstrap(SPEC, fam.to_numpy(), B=10)  # type: ignore[arg-type]
+        bootstrap(SPEC, fam.to_numpy(), B=10)
     with pytest.raises(SpecificationError, match="bca"):
         bootstrap(WLS("y2 ~ d"), fam, B=20, kind="webb", seed=1).ci("bca")
 
 
-def test_progress_bar_writes_to_stream(fam: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_writes_to_stream(
+    fam: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
     bootstrap(SPEC, fam, cluster="fid", B=50, seed=1, chunk_size=20, progress=True)
     err = capsys.readouterr().err
     assert "bootstrap [" in err and "50/50" in err
@@ -190,3 +192,26 @@ def test_progress_bar_writes_to_stream(fam: pd.DataFrame, capsys: pytest.Capture
     bar.update(2)
     bar.update(2)
     assert "4/4" in buf.getvalue() and buf.getvalue().endswith("\n")
+
+
+def test_generic_resample_mode_relabels_cluster_copies() -> None:
+    kids = _children(40, 9)
+    seen: list[int] = []
+
+    def mean_and_clusters(sample: pd.DataFrame) -> float:
+        seen.append(sample["fid"].nunique())
+        return float(sample["y"].mean())
+
+    def weighted_mean(data: pd.DataFrame, w: np.ndarray) -> float:
+        return float(np.average(data["y"], weights=w))
+
+    res = bootstrap(Generic(mean_and_clusters, mode="resample"), kids, cluster="fid", B=30,
+                    seed=3)
+    ref = bootstrap(Generic(weighted_mean), kids, cluster="fid", B=30, seed=3)
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=1e-13)
+    assert set(seen) == {40}  # every drawn copy of a family is its own cluster
+    with pytest.raises(SpecificationError, match="integer cluster counts"):
+        bootstrap(Generic(mean_and_clusters, mode="resample"), kids, cluster="fid", B=5,
+                  kind="bayesian")
+    with pytest.raises(SpecificationError, match="mode"):
+        bootstrap(Generic(weighted_mean, mode="rows"), kids, B=5)

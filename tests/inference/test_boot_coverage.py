@@ -4,6 +4,11 @@ Children (1-2 per family) share a family effect on their change score, treatment
 family-level decision with measured confounders, and the true ATT is 0.5. The cluster
 bootstrap (families resampled, logit refitted) should cover the truth at about the
 nominal rate; the naive bootstrap over children should not (too narrow).
+
+Two designs: ``"synthetic"`` (everything generated here) and ``"cohort"`` (families,
+children, covariates with their missing values and the order/voluntary assignment from
+:func:`kbeffect.sim.simulate_cohort`; only the child change scores are generated here,
+so that the true ATT is known exactly).
 ``KBEFFECT_STUDY_SIZE=full`` runs the full study reported in docs/bootstrap.md.
 """
 
@@ -12,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import kbeffect_study_size
 from scipy.special import expit
 
+from conftest import kbeffect_study_size
 from kbeffect.effects.ipw_did import ipw_did
 from kbeffect.inference.bootstrap import bootstrap
 
@@ -23,6 +28,8 @@ SIZES = {  # (Monte Carlo datasets, bootstrap replicates, families)
     "reduced": (60, 199, 250),
     "full": (1000, 499, 300),
 }
+COHORT_SIZES = {"reduced": (30, 199, 400), "full": (1000, 499, 600)}
+COHORT_COVARIATES = ["income", "paid_work", "education", "migration", "single_parent"]
 
 
 def simulate_children(n_families: int, rng: np.random.Generator, sd_family: float = 1.2
@@ -39,16 +46,44 @@ def simulate_children(n_families: int, rng: np.random.Generator, sd_family: floa
     return pd.DataFrame({"family_id": f, "d": d[f], "x": x[f], "z": z[f], "y0": y0, "y2": y2})
 
 
-def coverage_study(n_sim: int, B: int, n_families: int, seed: int = 2026) -> pd.DataFrame:
+def cohort_children(n_families: int, rng: np.random.Generator, sd_family: float = 1.2
+                    ) -> pd.DataFrame:
+    """Child rows of a simulated cohort (order vs voluntary families) with change scores."""
+    from kbeffect.sim import simulate_cohort
+
+    seed = int(rng.integers(2**31))
+    cohort = simulate_cohort(n_families, seed=seed, truth=False)
+    fam = cohort.families[cohort.families["group"].isin(["kb", "voluntary"])]
+    fam = fam.assign(d=(fam["group"] == "kb").astype(int))[["family_id", "d",
+                                                            *COHORT_COVARIATES]]
+    kids = cohort.children[["family_id", "person_id"]].merge(fam, on="family_id")
+    for c in ("paid_work", "migration", "single_parent"):
+        kids[c] = kids[c].astype("float")  # nullable boolean -> float with NaN
+    fam_ids, f = np.unique(kids["family_id"].to_numpy(), return_inverse=True)
+    u = sd_family * rng.normal(size=fam_ids.size)
+    y0 = rng.normal(size=len(kids))
+    kids["y0"] = y0
+    kids["y2"] = y0 + TRUE_ATT * kids["d"].to_numpy() + u[f] + rng.normal(size=len(kids))
+    return kids
+
+
+def coverage_study(n_sim: int, B: int, n_families: int, seed: int = 2026,
+                   design: str = "synthetic") -> pd.DataFrame:
     """Return one row per simulated data set: CIs of the cluster/naive bootstrap, sandwich."""
     ss = np.random.SeedSequence(seed)
     rows = []
     for child in ss.spawn(n_sim):
         rng = np.random.default_rng(child)
-        kids = simulate_children(n_families, rng)
-        res = ipw_did(kids, treatment="d", covariates=["x", "z"], outcome_pre="y0",
-                      outcome_post="y2", cluster="family_id")
-        row = {"estimate": res.estimate, "se_sandwich_cluster": res.se}
+        if design == "cohort":
+            kids = cohort_children(n_families, rng)
+            covs, missing = COHORT_COVARIATES, "drop"
+        else:
+            kids = simulate_children(n_families, rng)
+            covs, missing = ["x", "z"], "raise"
+        res = ipw_did(kids, treatment="d", covariates=covs, outcome_pre="y0",
+                      outcome_post="y2", cluster="family_id", missing=missing)
+        row = {"estimate": res.estimate, "se_sandwich_cluster": res.se,
+               "n_children": res.n_treated + res.n_control}
         lo, hi = res.conf_int()
         row["cover_sandwich_cluster"] = lo <= TRUE_ATT <= hi
         for name, cluster in (("cluster", "family_id"), ("naive", None)):
@@ -75,3 +110,26 @@ def test_cluster_bootstrap_covers_naive_does_not() -> None:
         assert out["cover_naive"].mean() < 0.925
     else:
         assert out["cover_cluster"].mean() >= 0.85
+
+
+def _has_simulator() -> bool:
+    try:
+        from kbeffect.sim import simulate_cohort  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_cluster_bootstrap_covers_on_simulated_cohort_structure() -> None:
+    if not _has_simulator():  # pragma: no cover - the simulator is part of the package
+        pytest.fail("kbeffect.sim.simulate_cohort is missing")
+    size = kbeffect_study_size()
+    n_sim, B, G = COHORT_SIZES["full" if size == "full" else "reduced"]
+    out = coverage_study(n_sim, B, G, design="cohort")
+    assert out["width_naive"].mean() < 0.92 * out["width_cluster"].mean()
+    if size == "full":
+        assert abs(out["cover_cluster"].mean() - 0.95) < 0.02
+        assert out["cover_naive"].mean() < 0.93
+    else:
+        assert out["cover_cluster"].mean() >= 0.8

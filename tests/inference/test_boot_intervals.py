@@ -47,7 +47,7 @@ def test_result_ci_methods_match_r_boot() -> None:
     )
     ref = REF["ci"]["0.95"]
     for method in ("percentile", "basic", "normal", "studentized"):
-        got = res.ci(method).loc["ratio"].to_numpy()  # type: ignore[arg-type]
+        got = res.ci(method).loc["ratio"].to_numpy()
         np.testing.assert_allclose(got, ref[method], atol=1e-12, err_msg=method)
     # BCa: the result centres the jackknife at its mean (Efron-Tibshirani); same formula
     bca = res.ci("bca").loc["ratio"].to_numpy()
@@ -97,7 +97,7 @@ def test_bca_errors() -> None:
 def test_result_ci_rejects_bad_method() -> None:
     res = bootstrap(Generic(_ratio), FAM, cluster="family_id", B=50, seed=2)
     with pytest.raises(SpecificationError, match="method="):
-        res.ci("hybrid")  # type: ignore[arg-type]
+        res.ci("hybrid")
     with pytest.raises(SpecificationError, match="studentized"):
         res.ci("studentized")
     with pytest.raises(SpecificationError, match="level"):

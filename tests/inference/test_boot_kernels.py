@@ -86,7 +86,7 @@ def test_logit_flags_separation() -> None:
 @pytest.mark.parametrize("estimand", ["att", "ate", "ato"])
 def test_ipw_did_replicates_equal_refit_on_resamples(fam: pd.DataFrame, estimand: str) -> None:
     spec = IPWDiD(treatment="d", covariates=("x1", "x2"), outcome_pre="y0", outcome_post="y2",
-                  estimand=estimand)  # type: ignore[arg-type]
+                  estimand=estimand)
     prep = spec.prepare(fam, "fid")
     W = replicate_weights("multinomial", len(fam), 12, seed=3)
     got = prep.run(W, "multinomial").theta[:, 0]
@@ -123,7 +123,7 @@ def test_wls_replicates_and_cluster_se_equal_statsmodels(kids: pd.DataFrame) -> 
     point = prep.point()
     ref0 = sm.WLS(y, X, weights=a).fit(cov_type="cluster", cov_kwds={"groups": codes})
     np.testing.assert_allclose(point.theta[0], ref0.params, atol=TOL)
-    np.testing.assert_allclose(point.se[0], ref0.bse, rtol=1e-10)  # type: ignore[index]
+    np.testing.assert_allclose(point.se[0], ref0.bse, rtol=1e-10)
 
 
 def test_wls_bayesian_weights_equal_statsmodels(kids: pd.DataFrame) -> None:
@@ -141,7 +141,7 @@ def test_wls_bayesian_weights_equal_statsmodels(kids: pd.DataFrame) -> None:
 def test_wild_replicates_equal_refit_on_perturbed_outcome(kids: pd.DataFrame, kind: str) -> None:
     prep = WLS("y ~ x + g", weights="a").prepare(kids, "fid")
     codes = kids["fid"].to_numpy()
-    V = replicate_weights(kind, prep.n_clusters, 8, seed=6)  # type: ignore[arg-type]
+    V = replicate_weights(kind, prep.n_clusters, 8, seed=6)
     out = prep.run(V, kind)
     X = sm.add_constant(kids[["x", "g"]].to_numpy())
     y, a = kids["y"].to_numpy(), kids["a"].to_numpy()
@@ -150,12 +150,12 @@ def test_wild_replicates_equal_refit_on_perturbed_outcome(kids: pd.DataFrame, ki
         ystar = full.fittedvalues + V[b][codes] * full.resid
         ref = sm.WLS(ystar, X, weights=a).fit(cov_type="cluster", cov_kwds={"groups": codes})
         np.testing.assert_allclose(out.theta[b], ref.params, rtol=0, atol=TOL)
-        np.testing.assert_allclose(out.se[b], ref.bse, rtol=1e-10)  # type: ignore[index]
+        np.testing.assert_allclose(out.se[b], ref.bse, rtol=1e-10)
 
 
 def test_wild_multipliers_have_unit_variance() -> None:
     for kind in ("rademacher", "webb"):
-        V = replicate_weights(kind, 400, 200, seed=9)  # type: ignore[arg-type]
+        V = replicate_weights(kind, 400, 200, seed=9)
         assert abs(V.mean()) < 0.01 and abs(V.var() - 1) < 0.01
     assert set(np.unique(replicate_weights("rademacher", 10, 64, seed=1))) == {-1.0, 1.0}
     assert np.unique(replicate_weights("webb", 30, 64, seed=1)).size == 6
@@ -180,7 +180,7 @@ def test_pair_difference_equals_resampled_pair_means() -> None:
             cov_type="cluster", cov_kwds={"groups": np.arange(idx.size)}
         )
         assert out.theta[b, 0] == pytest.approx(ref.params[0], abs=TOL)
-        assert out.se[b, 0] == pytest.approx(ref.bse[0], rel=1e-10)  # type: ignore[index]
+        assert out.se[b, 0] == pytest.approx(ref.bse[0], rel=1e-10)
 
 
 def test_cluster_sums_aggregate(kids: pd.DataFrame) -> None:

@@ -17,9 +17,9 @@ KINDS = ["multinomial", "bayesian", "rademacher", "webb"]
 @pytest.mark.parametrize("chunk", [1, 7, BLOCK, 100, 1000])
 def test_any_slicing_gives_the_same_matrix(kind: str, chunk: int) -> None:
     B, G = 301, 23
-    full = replicate_weights(kind, G, B, seed=42)  # type: ignore[arg-type]
+    full = replicate_weights(kind, G, B, seed=42)
     root = root_seed_sequence(42)
-    parts = [replicate_weights(kind, G, B, root, start=s, stop=min(s + chunk, B))  # type: ignore[arg-type]
+    parts = [replicate_weights(kind, G, B, root, start=s, stop=min(s + chunk, B))
              for s in range(0, B, chunk)]
     np.testing.assert_array_equal(np.concatenate(parts), full)
 
@@ -34,7 +34,7 @@ def test_multinomial_counts() -> None:
     W = replicate_weights("multinomial", 37, 2000, seed=1)
     assert W.shape == (2000, 37)
     np.testing.assert_array_equal(W.sum(axis=1), 37)
-    assert np.all(W == np.round(W)) and W.min() >= 0
+    assert np.all(np.round(W) == W) and W.min() >= 0
     # marginal count of one cluster ~ Binomial(G, 1/G)
     counts = np.bincount(W[:, 0].astype(int), minlength=8)[:5]
     expected = stats.binom.pmf(np.arange(5), 37, 1 / 37) * 2000
@@ -61,14 +61,21 @@ def test_seed_types() -> None:
     np.testing.assert_array_equal(replicate_weights("webb", 5, 10, seed=g2), c)
     for bad in (-1, 1.5, "x", True):
         with pytest.raises(SpecificationError, match="seed"):
-            replicate_weights("webb", 5, 10, seed=bad)  # type: ignore[arg-type]
+            replicate_weights("webb", 5, 10, seed=bad)
 
 
 def test_argument_errors() -> None:
     with pytest.raises(SpecificationError, match="kind"):
-        replicate_weights("poisson", 5, 10)  # type: ignore[arg-type]
+        replicate_weights("poisson", 5, 10)
     with pytest.raises(SpecificationError, match="n_clusters"):
         replicate_weights("multinomial", 1, 10)
     with pytest.raises(SpecificationError, match="start"):
         replicate_weights("multinomial", 5, 10, start=5, stop=20)
     assert replicate_weights("multinomial", 5, 10, start=4, stop=4).shape == (0, 5)
+
+
+def test_seed_entropy_reproduces_a_generator_seeded_bootstrap() -> None:
+    root = root_seed_sequence(np.random.default_rng(5))
+    assert isinstance(root.entropy, int)
+    a = replicate_weights("bayesian", 8, 20, root)
+    np.testing.assert_array_equal(replicate_weights("bayesian", 8, 20, seed=root.entropy), a)

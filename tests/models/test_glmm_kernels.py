@@ -261,3 +261,28 @@ def test_no_spurious_warning_on_a_clean_fit() -> None:
     assert fit.param_names == ("x0", "x1", "x2", "x3", "log_theta")
     assert fit.theta_names[-1] == "log_sd:family"
     assert np.all(np.isfinite(fit.cov_theta))
+
+
+def test_weights_equal_duplication_for_nested_and_ordinal() -> None:
+    from kbeffect.models.mixed.clmm import fit_clmm
+
+    rng = np.random.default_rng(12)
+    G = 60
+    g = np.repeat(np.arange(G), 6)
+    c = np.tile([0, 0, 0, 1, 1, 1], G)
+    x = rng.normal(size=g.shape[0])
+    u = rng.normal(0, 0.5, G)[g] + rng.normal(0, 0.4, 2 * G)[2 * g + c]
+    y = rng.poisson(np.exp(0.5 + 0.3 * x + u)).astype(float)
+    X = np.column_stack([np.ones_like(x), x])
+    w = np.where(np.arange(G) < 15, 2.0, 1.0)
+    dup = g < 15
+    gd, cd = np.r_[g, g[dup] + 1000], np.r_[c, c[dup]]
+    fw = fit_glmm(y, X, (g, c), family="poisson", weights=w)
+    fd = fit_glmm(np.r_[y, y[dup]], np.r_[X, X[dup]], (gd, cd), family="poisson")
+    np.testing.assert_allclose(fw.theta, fd.theta, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fw.loglik, fd.loglik, rtol=1e-10)
+    yo = np.searchsorted([0.0, 1.0], 0.5 * x + u + rng.logistic(size=x.shape[0]))
+    ow = fit_clmm(yo, x[:, None], (g,), weights=w)
+    od = fit_clmm(np.r_[yo, yo[dup]], np.r_[x, x[dup]][:, None], (gd,))
+    np.testing.assert_allclose(ow.theta, od.theta, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ow.loglik, od.loglik, rtol=1e-10)

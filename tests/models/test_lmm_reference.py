@@ -91,3 +91,19 @@ def test_robust_sandwich_matches_r_computation(case):
     _, res, ref = case
     np.testing.assert_allclose(res.fit.cov_robust, np.array(ref["robust"]), rtol=1e-4,
                                atol=1e-9)
+
+
+def test_satterthwaite_f_tests_match_lmertest_anova(case):
+    """Terms not contained in a higher-order term: the type III contrast is the coefficients."""
+    _, res, ref = case
+    av = dict(zip(ref["anova_terms"], zip(ref["anova_F"], ref["anova_numdf"], ref["anova_dendf"],
+                                        strict=True), strict=True))
+    checks = {"age": "age"} if "age" in av else {}
+    checks["kb:wave_f" if "kb:wave_f" in av else "kb:wave"] = (
+        "kb:C(wave)" if "kb:wave_f" in av else "kb:wave")
+    for r_term, prefix in checks.items():
+        out = res.wald_test(prefix).iloc[0]
+        F, q, den = av[r_term]
+        assert out["num_df"] == q
+        assert out["statistic"] == pytest.approx(F, rel=1e-4)
+        assert out["den_df"] == pytest.approx(den, rel=2e-3)

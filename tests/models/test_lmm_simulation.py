@@ -1,11 +1,14 @@
 """Ground truth from the cohort simulator: all-waves mixed model vs completers-only analysis.
 
 Random assignment of the order (``selection_strength=0``) so that the order x wave
-coefficient of a correctly specified linear mixed model targets the true ATE on the change
-in parenting stress from T0 to T2. Dropout is MAR: monotone dropout after T0 depending on
-the *observed* T0 score, more strongly in families with an order. The likelihood-based
-mixed model uses every observed wave and stays unbiased; the completers-only change-score
-analysis (the report's repeated-measures ANOVA contrast) is biased.
+coefficient targets the true ATE on the change in parenting stress from T0 to T2. Dropout
+is MAR: monotone dropout after T0 depending on the *observed* T0 score, more strongly in
+families with an order. The completers-only change-score analysis (the report's
+repeated-measures ANOVA contrast) is clearly biased. The all-waves random-intercept model
+is much less biased but not unbiased: the simulator's stress scores are not a Gaussian
+random-intercept model (a family-level shift after T0, violence continuation, clipping), and
+likelihood-based MAR inference is only as good as the covariance model (docs/mixed-models.md
+shows the figures). Unbiasedness when the model *is* right is tested in test_lmm.py.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from conftest import kbeffect_study_size
 from scipy.special import expit
 
+from conftest import kbeffect_study_size
 from kbeffect.models.mixed import mixed
 from kbeffect.sim import simulate_cohort
 from kbeffect.sim.scenario import Scenario
@@ -51,7 +54,7 @@ def completers_change(d: pd.DataFrame) -> float:
 
 
 @pytest.mark.slow
-def test_all_waves_mixed_model_unbiased_completers_biased_under_mar():
+def test_all_waves_mixed_model_far_less_biased_than_completers_under_mar():
     n_rep = 60 if kbeffect_study_size() == "full" else 12
     sc = Scenario(selection_strength=0.0)
     bias_mm, bias_cc, se_mm = [], [], []
@@ -69,6 +72,9 @@ def test_all_waves_mixed_model_unbiased_completers_biased_under_mar():
     bias_mm, bias_cc = np.asarray(bias_mm), np.asarray(bias_cc)
     mcse_mm = bias_mm.std(ddof=1) / np.sqrt(n_rep)
     mcse_cc = bias_cc.std(ddof=1) / np.sqrt(n_rep)
-    assert abs(bias_mm.mean()) < 3.5 * mcse_mm  # unbiased within Monte Carlo error
+    gain = bias_cc - bias_mm  # paired: same data sets
     assert bias_cc.mean() > 3.0 * mcse_cc  # completers-only: clearly biased upwards
+    assert gain.mean() > 3.0 * gain.std(ddof=1) / np.sqrt(n_rep)  # mixed model: less bias
+    assert abs(bias_mm.mean()) < 0.5 * bias_cc.mean()
     assert np.mean(se_mm) == pytest.approx(bias_mm.std(ddof=1), rel=0.6)
+    del mcse_mm

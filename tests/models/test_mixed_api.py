@@ -120,6 +120,24 @@ def test_contrast_by_name_matches_tidy_row(res):
         res.contrast(pd.DataFrame({"nope": [1.0]}))
 
 
+def test_wald_test_robust_and_errors(res):
+    rob = mixed("y ~ kb * C(wave) + age", DATA, groups=("family_id", "child_id"), vcov="robust")
+    out = rob.wald_test(["kb:C(wave)[T.1]", "kb:C(wave)[T.2]"]).iloc[0]
+    names = ["kb:C(wave)[T.1]", "kb:C(wave)[T.2]"]
+    b, V = rob.params[names].to_numpy(), rob.cov().loc[names, names].to_numpy()
+    assert out["statistic"] == pytest.approx(b @ np.linalg.solve(V, b) / 2)
+    assert out["den_df"] == 299 and out["num_df"] == 2
+    one = res.wald_test("age").iloc[0]
+    row = res.tidy().set_index("term").loc["age"]
+    assert one["statistic"] == pytest.approx(row["statistic"] ** 2, rel=1e-10)
+    assert one["den_df"] == pytest.approx(row["df"], rel=1e-10)
+    assert one["p_value"] == pytest.approx(row["p_value"], rel=1e-6)
+    with pytest.raises(SpecificationError, match="no coefficient"):
+        res.wald_test("nope")
+    with pytest.raises(SpecificationError, match="unknown"):
+        res.wald_test(["age", "nope"])
+
+
 def test_summary_plot_and_predict(res):
     text = str(res.summary())
     assert "Satterthwaite" in text and "family_id (300)" in text

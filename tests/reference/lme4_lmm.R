@@ -45,7 +45,10 @@ cr1 <- function(m) {
 summarise <- function(m) {
   vc <- as.data.frame(VarCorr(m))
   co <- summary(m)$coefficients
+  av <- anova(m, type = 3, ddf = "Satterthwaite")
   list(
+    anova_terms = rownames(av), anova_F = unname(av[["F value"]]),
+    anova_numdf = unname(av[["NumDF"]]), anova_dendf = unname(av[["DenDF"]]),
     fixef = unname(fixef(m)), names = names(fixef(m)),
     se = unname(co[, "Std. Error"]), df = unname(co[, "df"]),
     theta = unname(getME(m, "theta")), sigma = sigma(m),

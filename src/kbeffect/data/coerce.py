@@ -1,6 +1,8 @@
 """Bring a table read from a file to the schema's dtypes, or say precisely why not.
 
-Used by the readers before validation. Conversion never loses information silently:
+Used by the readers before validation. Empty or whitespace-only text in category and
+boolean columns is a missing value (SPSS stores missing strings as blanks). Conversion
+never loses information silently:
 an integer column with fractional values, a category with labels outside the schema, or a
 boolean column with values other than true/false raise instead of becoming missing.
 """
@@ -55,7 +57,7 @@ def _to_bool(name: str, s: pd.Series, nullable: bool) -> pd.Series:
     if ptypes.is_bool_dtype(s.dtype) or str(s.dtype) == "boolean":
         out = s.astype("boolean")
     else:
-        obj = s.astype(object)
+        obj = _blank_to_missing(s)
         present = obj.notna()
         if ptypes.is_numeric_dtype(s.dtype):
             bad = present & ~s.isin([0, 1])
@@ -75,8 +77,15 @@ def _to_bool(name: str, s: pd.Series, nullable: bool) -> pd.Series:
     return out
 
 
-def _to_category(name: str, s: pd.Series, levels: tuple[str | int, ...]) -> pd.Series:
+def _blank_to_missing(s: pd.Series) -> pd.Series:
+    """Object copy of ``s`` with empty or whitespace-only text as missing (SPSS blanks)."""
     obj = s.astype(object)
+    blank = obj.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+    return obj.where(~blank, None)
+
+
+def _to_category(name: str, s: pd.Series, levels: tuple[str | int, ...]) -> pd.Series:
+    obj = _blank_to_missing(s)
     present = obj.notna()
     text = obj.where(~present, obj.astype(str))
     unknown = present & ~text.isin([str(v) for v in levels])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from kbeffect.data import schema
+from kbeffect.errors import SchemaError, SpecificationError
 
 if TYPE_CHECKING:
     from kbeffect._results import Summary
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 __all__ = ["Cohort"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cohort:
     """A three-wave family cohort in tidy tables (see ``docs/data-model.md``).
 
     The container is immutable: every method returns a new object and leaves the tables
-    untouched. Methods are thin wrappers of functions in :mod:`kbeffect.data.ops`,
+    untouched. Equality is identity (tables are not compared element by element).
+    Methods are thin wrappers of functions in :mod:`kbeffect.data.ops`,
     :mod:`kbeffect.data.validate` and :mod:`kbeffect.data.reshape`.
 
     Parameters
@@ -47,6 +49,16 @@ class Cohort:
     observations: pd.DataFrame
     truth: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in schema.TABLES:
+            value = getattr(self, name)
+            if not isinstance(value, pd.DataFrame):
+                raise SchemaError(f"Cohort.{name} must be a pandas DataFrame; got "
+                                  f"{type(value).__name__}.")
+        if not isinstance(self.meta, dict):
+            raise SpecificationError(f"Cohort.meta must be a dict; got "
+                                     f"{type(self.meta).__name__}.")
 
     def __repr__(self) -> str:
         n_obs = len(self.observations)
@@ -112,14 +124,19 @@ class Cohort:
 
         return family_table(self)
 
-    def to_wide(self, measures: Sequence[str] | str, **kwargs: Any) -> pd.DataFrame:
+    def to_wide(
+        self, measures: Sequence[str] | str, *, index: Sequence[str] | None = None,
+        waves: Sequence[int] = schema.WAVES, sep: str = "_t",
+    ) -> pd.DataFrame:
         """Spread ``measures`` of the observations over waves.
 
-        See :func:`kbeffect.data.reshape.to_wide`.
+        See :func:`kbeffect.data.reshape.to_wide` (``index=None`` uses its default
+        subject-reporter key).
         """
-        from kbeffect.data.reshape import to_wide
+        from kbeffect.data.reshape import DEFAULT_INDEX, to_wide
 
-        return to_wide(self.observations, measures, **kwargs)
+        return to_wide(self.observations, measures,
+                       index=DEFAULT_INDEX if index is None else index, waves=waves, sep=sep)
 
     def describe(self, *, suppress_below: int | None = None) -> Summary:
         """Describe the cohort by counts per group and wave, without row-level data.

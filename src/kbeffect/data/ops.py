@@ -184,10 +184,11 @@ def family_table(cohort: Cohort) -> pd.DataFrame:
     """
     fam = cohort.families
     check_columns(fam, ["family_id"], table="families")
-    kids = cohort.children.groupby("family_id").agg(
+    children = cohort.children.assign(
+        _girl=(cohort.children["sex"].astype(object) == "girl").astype(int))
+    kids = children.groupby("family_id").agg(
         n_children=("person_id", "size"), mean_child_age=("age", "mean"),
-        min_child_age=("age", "min"), max_child_age=("age", "max"),
-        n_girls=("sex", lambda s: int((s.astype(object) == "girl").sum())),
+        min_child_age=("age", "min"), max_child_age=("age", "max"), n_girls=("_girl", "sum"),
     )
     n_par = cohort.parents.groupby("family_id").size().rename("n_parents")
     out = fam.merge(n_par, left_on="family_id", right_index=True, how="left")
@@ -252,8 +253,10 @@ def describe(cohort: Cohort, *, suppress_below: int | None = None) -> Summary:
     if suppress_below is not None:
         if suppress_below < 1:
             raise SpecificationError(f"suppress_below must be >= 1; got {suppress_below!r}.")
-        tables = {k: suppress_small_cells(v, threshold=suppress_below) for k, v in tables.items()}
-        notes = (f"Counts between 1 and {suppress_below - 1} are suppressed.",)
+        tables = {k: suppress_small_cells(v, threshold=suppress_below, total_row="total")
+                  for k, v in tables.items()}
+        notes = (f"Counts between 1 and {suppress_below - 1} are suppressed, with a "
+                 "complementary cell where a total would reveal them.",)
     hist = cohort.meta.get("history", ())
     header: dict[str, Any] = {"families": len(cohort.families),
                               "observations": len(cohort.observations),

@@ -8,8 +8,10 @@
 * :func:`risk_cumulation` and :func:`policy_typology` live in
   :mod:`kbeffect.data.risk` and are re-exported here.
 
-Severity thresholds (counts of the reference period, as reported; T2 covers half a year)
--------------------------------------------------------------------------------------
+Severity thresholds
+-------------------
+Counts are those of the wave's reference period as reported (T2 covers half a year);
+``family_severity(..., counts="per_year")`` annualises the mild counts first.
 Per family-wave, with ``PV`` = the highest mild partner-violence count of any reporter
 (``pv_minor``), ``CM`` = the highest mild child-abuse count any reporter gives for one
 child (``cmp_minor`` of a parent on a child, ``cmc_minor`` of a child on themself) and

@@ -95,6 +95,33 @@ def _rules() -> list[str]:
         "Soft exclusions (invalid questionnaires, preventive families, non-completers, "
         "families without violence, missing matching variables) are counted in the returned "
         "report; nothing is removed.", "",
+        "## Reading real data", "",
+        "`read_cohort(families=..., parents=..., children=..., observations=..., "
+        "mapping=...)` reads `.csv`, `.parquet` or SPSS `.sav` files (or DataFrames), "
+        "renames and recodes them through the mapping, applies SPSS value labels to "
+        "category and boolean columns the mapping does not recode, converts every column "
+        "to the types above and validates. A mapping is a dict or a TOML file:", "",
+        "```toml",
+        "[columns]              # applied to every table",
+        'gezinsnummer = "family_id"',
+        "",
+        "[families.columns]",
+        'groep = "group"',
+        'werk = "paid_work"',
+        "",
+        "[families.values.group]   # keyed by kbeffect's column name",
+        '1 = "kb"',
+        '2 = "voluntary"',
+        '3 = "preventive"',
+        "",
+        "[families.values.paid_work]",
+        "1 = true",
+        "2 = false",
+        "```", "",
+        "Codes match by number when both sides are numeric (`\"1\"` matches `1.0`); a value "
+        "without an entry raises instead of becoming missing. `write_cohort(cohort, "
+        "directory, format=\"parquet\" | \"csv\")` writes the four tables and `meta.json`; "
+        "`read_cohort(directory=...)` reads them back.", "",
     ]
 
 

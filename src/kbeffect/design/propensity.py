@@ -224,11 +224,11 @@ def _sk_fit(estimator: Any, X: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarr
 
 
 def _regularised(method: str, X: np.ndarray, t: np.ndarray, seed: Any) -> Any:
+    import inspect
+
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-
-    import inspect
 
     rng = as_generator(seed)
     kw: dict[str, Any] = {"Cs": 20, "cv": 5, "scoring": "neg_log_loss", "max_iter": 5000}

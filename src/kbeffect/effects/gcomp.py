@@ -101,6 +101,7 @@ def wave_effects(
     statistic: Literal["mean", "prob_lowest"] = "mean",
     kind: Literal["conditional", "marginal"] = "marginal",
     per: float = 1.0,
+    weights: str | None = None,
     conf_level: float = 0.95,
 ) -> GcompResult:
     """G-computation of the effect of treatment on change from the baseline wave.
@@ -133,6 +134,9 @@ def wave_effects(
         models).
     per : float
         Exposure (years) at which count models predict, so estimands are per ``per`` years.
+    weights : str, optional
+        Column of non-negative unit weights for the standardisation (e.g. matching or
+        propensity weights, to standardise to a weighted population); default equal.
     conf_level : float
         Confidence level.
 
@@ -154,6 +158,14 @@ def wave_effects(
         base = base[base[treatment] == treated]
     if base.empty:
         raise SpecificationError(f"no rows at {wave} == {baseline!r} in the target population.")
+    unit_w = np.ones(len(base))
+    if weights is not None:
+        check_columns(data, [weights])
+        unit_w = base[weights].to_numpy(float)
+        if not np.isfinite(unit_w).all() or (unit_w < 0).any() or unit_w.sum() <= 0:
+            raise SpecificationError(f"weights column {weights!r} must be finite, "
+                                     "non-negative and not all zero.")
+    unit_w = unit_w / unit_w.sum()
     follow = list(waves) if waves is not None else [w for w in sorted(data[wave].unique())
                                                      if w != baseline]
     all_waves = [baseline, *follow]
@@ -166,7 +178,7 @@ def wave_effects(
         if result.exposure:
             nd[result.exposure] = per
         designs.append(nd)
-    means_fn = _arm_means_function(result, designs, statistic, kind)
+    means_fn = _arm_means_function(result, designs, statistic, kind, unit_w)
     theta = result.params.to_numpy()
     m = means_fn(theta)
     J = _jacobian(means_fn, theta, exact=result.family == "gaussian")
@@ -205,21 +217,21 @@ def wave_effects(
 
 
 def _arm_means_function(
-    result: MixedResult, designs: list[pd.DataFrame], statistic: str, kind: str
+    result: MixedResult, designs: list[pd.DataFrame], statistic: str, kind: str,
+    unit_w: np.ndarray,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """Return ``theta -> mean prediction per arm`` (theta: all model parameters)."""
-    Xs = [result.design(d) for d in designs]
+    """Return ``theta -> weighted mean prediction per arm`` (theta: all model parameters)."""
     if result.family == "gaussian":
-        means = np.stack([X.mean(axis=0) for X in Xs])
+        means = np.stack([unit_w @ result.design(d) for d in designs])
         return lambda th: means @ th[: means.shape[1]]
 
     def fn(th: np.ndarray) -> np.ndarray:
         fit = dataclasses.replace(result.fit, params=th)
         res = dataclasses.replace(result, fit=fit)
         if statistic == "prob_lowest":
-            return np.array([res.predict_proba(d, kind=kind)[:, 0].mean()  # type: ignore[arg-type]
+            return np.array([unit_w @ res.predict_proba(d, kind=kind)[:, 0]  # type: ignore[arg-type]
                              for d in designs])
-        return np.array([res.predict(d, kind=kind).mean() for d in designs])  # type: ignore[arg-type]
+        return np.array([unit_w @ res.predict(d, kind=kind) for d in designs])  # type: ignore[arg-type]
 
     return fn
 

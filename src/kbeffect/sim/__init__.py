@@ -9,7 +9,8 @@ The generative model is described in ``docs/simulator.md``.
 from __future__ import annotations
 
 from kbeffect.sim.api import simulate_cohort
+from kbeffect.sim.calibration import calibration_table
 from kbeffect.sim.scenario import WELLBEING_OUTCOMES, Scenario
 from kbeffect.sim.truth import Truth
 
-__all__ = ["WELLBEING_OUTCOMES", "Scenario", "Truth", "simulate_cohort"]
+__all__ = ["WELLBEING_OUTCOMES", "Scenario", "Truth", "calibration_table", "simulate_cohort"]

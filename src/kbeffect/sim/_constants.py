@@ -14,7 +14,7 @@ from typing import Final
 # ---------------------------------------------------------------- structure (Table 3.1, 4.3)
 GROUP_SHARES: Final = MappingProxyType({"kb": 480 / 1325, "voluntary": 791 / 1325,
                                         "preventive": 54 / 1325})
-P_UHP: Final = 0.29                     # OTS+UHP among order families
+P_UHP: Final = 0.35                     # OTS+UHP among order families
 UHP_U_CHILD: Final = 0.3                # probit loading of child problems on UHP
 P_GI_KB: Final = 248 / 480              # order families recruited through a GI
 P_SINGLE: Final = 0.625
@@ -45,29 +45,35 @@ DRINK_PARTNER_U_PARENT: Final = 0.30
 # ---------------------------------------------------------------- violence
 EXPOSURE: Final = (1.0, 1.0, 0.5)
 #: logit P(violence goes on in the period) at waves 0, 1, 2 (voluntary, u = 0, no help)
-ACTIVE_LOGIT: Final = (4.0, 1.9, 1.85)
+ACTIVE_LOGIT: Final = (4.0, 1.9, 1.75)
 ACTIVE_PERSISTENCE: Final = 1.0          # loading of the persistence factor r_f (waves 1-2)
 ACTIVE_VIOLENCE: Final = 0.5             # loading of the violence-level factor v_f
 ACTIVE_CONFOUNDING: Final = 0.30         # - loading of (u_c + u_p) on going on (waves 1-2)
 RATE_CONFOUNDING: Final = (0.0, 0.25)    # - loading of (u_c + u_p) on the log rate, waves 1-2
 #: log annual rate (at v_f = 0) and structural-zero probability per subscale
-PV_LOG_RATE: Final = MappingProxyType({"psych": 3.5, "phys": 3.0, "sexual": 2.5, "injury": 2.55})
-PV_ZERO: Final = MappingProxyType({"psych": 0.22, "phys": 0.57, "sexual": 0.79, "injury": 0.74})
-PV_SEVERE: Final = MappingProxyType({"psych": 0.05, "phys": 0.18, "sexual": 0.20, "injury": 0.25})
-CMP_LOG_RATE: Final = MappingProxyType({"psych": 1.41, "phys": 1.01, "neglect": 0.81})
-CMP_ZERO: Final = MappingProxyType({"psych": 0.0, "phys": 0.45, "neglect": 0.58})
-CMP_SEVERE: Final = MappingProxyType({"psych": 0.04, "phys": 0.10, "neglect": 0.06})
+PV_LOG_RATE: Final = MappingProxyType({"psych": 3.78, "phys": 3.15, "sexual": 2.65, "injury": 2.70})
+PV_ZERO: Final = MappingProxyType({"psych": 0.42, "phys": 0.57, "sexual": 0.79, "injury": 0.74})
+P_MILD_ONLY: Final = 0.60               # families whose incidents are all minor
+PV_SEVERE: Final = MappingProxyType({"psych": 0.04, "phys": 0.12, "sexual": 0.15, "injury": 0.15})
+CMP_LOG_RATE: Final = MappingProxyType({"psych": 1.88, "phys": 1.48, "neglect": 1.28})
+CMP_ZERO: Final = MappingProxyType({"psych": 0.12, "phys": 0.52, "neglect": 0.58})
+CMP_SEVERE: Final = MappingProxyType({"psych": 0.03, "phys": 0.07, "neglect": 0.05})
 CMC_ZERO: Final = MappingProxyType({"psych": 0.20, "phys": 0.35, "witness": 0.30})
-CMC_SEVERE: Final = MappingProxyType({"psych": 0.06, "phys": 0.12, "witness": 0.12})
-WITNESS_LOG_RATE: Final = 2.3
+CMC_SEVERE: Final = MappingProxyType({"psych": 0.04, "phys": 0.08, "witness": 0.08})
+WITNESS_LOG_RATE: Final = 2.5
+#: highest count a questionnaire can give per period: items x 25 ("more than 20 times"),
+#: partner violence asked about self and partner
+PV_CAP: Final = MappingProxyType({"psych": 400, "phys": 600, "sexual": 350, "injury": 300})
+CMP_CAP: Final = MappingProxyType({"psych": 125, "phys": 325, "neglect": 125})
+CMC_CAP: Final = MappingProxyType({"psych": 125, "phys": 325, "witness": 250})
 #: change of the log rate while violence goes on, waves 1 and 2 (partner violence, child abuse)
-PV_TREND: Final = (-0.60, -0.55)
-CMP_TREND: Final = MappingProxyType({"psych": (-0.10, 0.25), "phys": (-0.60, -0.40),
+PV_TREND: Final = (-0.50, -0.35)
+CMP_TREND: Final = MappingProxyType({"psych": (-0.05, 0.30), "phys": (-0.60, -0.40),
                                      "neglect": (-0.20, 0.65)})
-CMC_TREND: Final = (-1.00, -0.40)        # child self-report (psych, phys)
+CMC_TREND: Final = (-0.60, -0.40)        # child self-report (psych, phys)
 #: probability that a whole report (row) is zero while violence goes on, waves 0-2
-ROW_ZERO: Final = MappingProxyType({"pv": (0.0, 0.0, 0.0), "cmp": (0.16, 0.16, 0.16),
-                                    "cmc": (0.45, 0.25, 0.05)})
+ROW_ZERO: Final = MappingProxyType({"pv": (0.0, 0.03, 0.12), "cmp": (0.26, 0.26, 0.26),
+                                    "cmc": (0.44, 0.36, 0.19)})
 ROW_SD: Final = 0.4                      # reporter-subject random intercept of the log rate
 LOW_INCOME_LOG_RR: Final = 0.10
 
@@ -79,7 +85,7 @@ PARENT_CONSTRUCTS: Final = ("parenting_stress", "competence", "parent_trauma", "
 CHILD_CONSTRUCTS: Final = ("child_trauma", "attachment", "emo_insecurity", "kidscreen")
 LATENT: Final = MappingProxyType({
     # name: (u_c, u_p, trend1, trend2, violence, confounding)
-    "parenting_stress": (0.0, 0.60, -0.10, -0.15, 0.20, -0.15),
+    "parenting_stress": (0.0, 0.66, -0.10, -0.15, 0.20, -0.15),
     "competence": (0.0, 0.55, -0.05, -0.08, 0.10, -0.10),
     "parent_trauma": (0.0, 0.0, -0.10, -0.18, 0.30, 0.0),
     "parent_qol": (0.0, 0.0, 0.10, 0.15, -0.25, 0.0),
@@ -91,7 +97,7 @@ LATENT: Final = MappingProxyType({
 })
 PERSON_VAR: Final = 0.30                 # person random intercept variance (SD units)
 #: columns: (column, construct, mean at T0 when violence goes on, SD, low, high, loading)
-TSI_MEAN: Final = 46.5
+TSI_MEAN: Final = 46.0
 TSI_SD: Final = 9.0
 TSC_MEAN: Final = 52.0
 TSC_SD: Final = 10.0

@@ -69,7 +69,7 @@ def _expected_columns(
 def unit_outcomes(
     world: World, order: np.ndarray, parent_help: np.ndarray, child_help: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Expected outcomes of every unit under one regime.
+    """Return the expected outcomes of every unit under one regime.
 
     Parameters
     ----------

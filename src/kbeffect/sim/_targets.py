@@ -116,12 +116,15 @@ for _w, _vals in ((0, (5, 12, 82)), (2, (34, 17, 47))):
     for _lvl, _v in zip(("none", "moderate", "severe"), _vals, strict=True):
         _VIOLENCE.append(_t(f"severity:{_lvl}", f"% families {_lvl} violence", "kb", _w, _v, 5,
                             "abs", "F5.G1"))
-for _w, (_any, _mean) in enumerate(((81, 52), (63, 24), (51, 11))):
+_PV: tuple[tuple[float, float], ...] = ((81, 52), (63, 24), (51, 11))
+_CMP: tuple[tuple[float, float], ...] = ((63, 9), (50, 5.3), (43, 3.5))
+_CMC: tuple[tuple[float, float], ...] = ((52, 14), (43, 6.0), (46, 4.5))
+for _w, (_any, _mean) in enumerate(_PV):
     _VIOLENCE.append(_t("pv_any", "% parents reporting any partner violence", "kb", _w, _any, 5,
                         "abs", "F5.5"))
     _VIOLENCE.append(_t("pv_mean", "mean partner-violence incidents (parent report)", "kb", _w,
                         _mean, 0.20, "rel", "F5.5"))
-for _w, (_any, _mean) in enumerate(((63, 9), (50, 5.3), (43, 3.5))):
+for _w, (_any, _mean) in enumerate(_CMP):
     _VIOLENCE.append(_t("cmp_any", "% children with any child abuse (parent report)", "kb", _w,
                         _any, 5, "abs", "F5.3"))
     _VIOLENCE.append(_t("cmp_mean", "mean child-abuse incidents (parent report)", "kb", _w,
@@ -130,7 +133,7 @@ for _w, _vals in enumerate(((29, 54, 20), (17, 44, 15), (11, 34, 16))):
     for _sub, _v in zip(("phys", "psych", "neglect"), _vals, strict=True):
         _VIOLENCE.append(_t(f"cmp_any:{_sub}", f"% children with any {_sub} abuse (parent report)",
                             "kb", _w, _v, 5, "abs", "F5.3"))
-for _w, (_any, _mean) in enumerate(((52, 14), (43, 6.0), (46, 4.5))):
+for _w, (_any, _mean) in enumerate(_CMC):
     _VIOLENCE.append(_t("cmc_any", "% self-reporting children with any child abuse", "kb", _w,
                         _any, 8, "abs", "F5.4"))
     _VIOLENCE.append(_t("cmc_mean", "mean child-abuse incidents (child report)", "kb", _w, _mean,
@@ -139,18 +142,21 @@ _VIOLENCE.append(_t("stopped", "% violence stopped at T2", "kb", 2, 34, 5, "abs"
 _VIOLENCE.append(_t("stopped", "% violence stopped at T2", "voluntary", 2, 24, 5, "abs",
                     "F0.T-stopped"))
 
-_HELP_P = {"ggz": (47, 20), "addiction": (5, 1), "youth": (24, 21), "disability": (2, 2),
-           "dv_specialist": (10, 27), "district_team": (15, 6), "medical": (28, 37),
-           "other_formal": (17, 43), "informal": (87, 83), "any_formal": (95, 77)}
-_HELP_C = {"ggz": (35, 13), "addiction": (0.4, 0.3), "youth": (41, 21), "disability": (3, 1),
-           "dv_specialist": (1, 2), "informal": (44, 23), "any_formal": (93, 44)}
+_HELP_P: dict[str, tuple[float, float]] = {
+    "ggz": (47, 20), "addiction": (5, 1), "youth": (24, 21), "disability": (2, 2),
+    "dv_specialist": (10, 27), "district_team": (15, 6), "medical": (28, 37),
+    "other_formal": (17, 43), "informal": (87, 83), "any_formal": (95, 77)}
+_HELP_C: dict[str, tuple[float, float]] = {
+    "ggz": (35, 13), "addiction": (0.4, 0.3), "youth": (41, 21), "disability": (3, 1),
+    "dv_specialist": (1, 2), "informal": (44, 23), "any_formal": (93, 44)}
 _HELP: list[Target] = []
 for _role, _table, _src in (("parent", _HELP_P, "F8.1"), ("child", _HELP_C, "F8.2")):
     for _h, (_kb, _vol) in _table.items():
         _tol = 2.0 if _h in ("addiction", "disability") else 4.0
-        for _g, _v in (("kb", _kb), ("voluntary", _vol)):
-            _HELP.append(_t(f"help_{_role}:{_h}", f"% {_role}s receiving {_h} help over 1.5 years",
-                            _g, None, _v, _tol, "abs", _src))
+        for _g, _share in (("kb", _kb), ("voluntary", _vol)):
+            _who = "parents" if _role == "parent" else "children (parent report)"
+            _HELP.append(_t(f"help_{_role}:{_h}", f"% {_who} receiving {_h} help over 1.5 years",
+                            _g, None, _share, _tol, "abs", _src))
 
 #: Every published margin of calibration_targets.md.
 TARGETS: tuple[Target, ...] = tuple(_STRUCTURE + _BACKGROUND + _PROBLEMS + _ATTRITION + _VIOLENCE

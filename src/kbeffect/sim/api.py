@@ -25,7 +25,7 @@ POPULATION_SEED = 20_221_104
 @lru_cache(maxsize=8)
 def population_effects(scenario: Scenario, size: int = 100_000,
                        seed: int = POPULATION_SEED) -> pd.DataFrame:
-    """True population effects of a scenario, from a Monte Carlo cohort of ``size`` families.
+    """Return the true population effects of a scenario (Monte Carlo cohort of ``size``).
 
     The result is cached per ``(scenario, size, seed)``. Monte Carlo error of a population
     ATE/ATT is of order ``sd / sqrt(size)``: with the default 100,000 families about 0.02

@@ -15,10 +15,11 @@ Four independent standard-normal family factors drive the simulated study:
     persistence of violence after T0 (prognosis): drives continued violence and, through
     confounding by indication, help.
 
-Selection: among non-preventive families an order is imposed when
-``s * (SEL_CHILD * u_child + SEL_PARENT * u_parent) + e > t`` with ``e ~ N(0, 1)`` (a
-probit model) and ``t`` chosen so the share of orders matches Table 3.1 whatever the
-selection strength ``s``. Demographics are drawn independently of the factors, so they
+Selection: the group sizes are fixed by quota (480 / 791 / 54 per 1,325 families, Table
+3.1); preventive families are a random subset, and among the others the families with the
+highest ``s * (SEL_CHILD * u_child + SEL_PARENT * u_parent) + e``, ``e ~ N(0, 1)``, get an
+order (a probit selection model with its threshold at the quota; ``s`` is the selection
+strength). Demographics are drawn independently of the factors, so they
 neither predict an order nor remove confounding when matched on.
 """
 
@@ -27,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from kbeffect.sim import _constants as C
+from kbeffect.sim._numeric import quota_counts
 from kbeffect.sim.scenario import Scenario
 
 __all__ = ["GROUP_CODES", "Latent", "assign_groups", "draw_latent"]
@@ -84,13 +85,15 @@ def assign_groups(latent: Latent, scenario: Scenario, rng: np.random.Generator) 
     """
     n = latent.u_child.shape[0]
     shares = C.GROUP_SHARES
-    prev = rng.random(n) < shares["preventive"]
-    p_kb = shares["kb"] / (shares["kb"] + shares["voluntary"])
+    counts = quota_counts(n, np.array([shares["kb"], shares["voluntary"], shares["preventive"]]),
+                          rng)
+    prev = np.zeros(n, dtype=bool)
+    prev[rng.permutation(n)[: counts[2]]] = True
     b_c = scenario.selection_strength * C.SEL_CHILD
     b_p = scenario.selection_strength * C.SEL_PARENT
-    scale = np.sqrt(1.0 + b_c**2 + b_p**2)
-    threshold = stats.norm.ppf(1.0 - p_kb) * scale
     index = b_c * latent.u_child + b_p * latent.u_parent + rng.standard_normal(n)
-    group = np.where(index > threshold, GROUP_CODES["kb"], GROUP_CODES["voluntary"])
+    index[prev] = -np.inf
+    group = np.full(n, GROUP_CODES["voluntary"], dtype=np.int8)
+    group[np.argsort(-index, kind="stable")[: counts[0]]] = GROUP_CODES["kb"]
     group[prev] = GROUP_CODES["preventive"]
-    return group.astype(np.int8)
+    return group

@@ -138,12 +138,12 @@ class Scenario:
     confounding: float = 1.0
     indication: float = 1.0
     attrition: Attrition = "mar"
-    attrition_strength: float = 0.35
+    attrition_strength: float = 0.20
     icc_family: float = 0.3
-    violence_family_sd: float = 1.1
-    nb_shape: float = 0.6
+    violence_family_sd: float = 0.8
+    nb_shape: float = 1.5
     zero_inflation: float = 1.0
-    reporter_bias: float = 1.05
+    reporter_bias: float = 0.90
     invalid_rate: float = 0.025
 
     def __post_init__(self) -> None:
@@ -172,7 +172,8 @@ class Scenario:
         object.__setattr__(self, "help_wellbeing", tuple(triples))
         for name in ("nb_shape", "wave1_share"):
             if getattr(self, name) <= 0:
-                raise SpecificationError(f"Scenario.{name} must be > 0; got {getattr(self, name)!r}.")
+                raise SpecificationError(
+                    f"Scenario.{name} must be > 0; got {getattr(self, name)!r}.")
         for name in ("icc_family", "invalid_rate"):
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:
@@ -180,7 +181,8 @@ class Scenario:
         for name in ("violence_family_sd", "zero_inflation", "selection_strength",
                      "attrition_strength", "indication"):
             if getattr(self, name) < 0:
-                raise SpecificationError(f"Scenario.{name} must be >= 0; got {getattr(self, name)!r}.")
+                raise SpecificationError(
+                    f"Scenario.{name} must be >= 0; got {getattr(self, name)!r}.")
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -205,7 +207,8 @@ class Scenario:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise SpecificationError(f"Scenario has no field(s) {unknown}; fields: {sorted(names)}.")
+            raise SpecificationError(
+                f"Scenario has no field(s) {unknown}; fields: {sorted(names)}.")
         for key in ("order_wellbeing", "help_log_rr", "help_stop_logodds"):
             if isinstance(changes.get(key), dict):
                 merged = dict(getattr(self, key))
@@ -233,8 +236,8 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         """Rebuild a scenario from :meth:`to_dict` output."""
-        kw = {k: (tuple(tuple(t) for t in v) if isinstance(v, list) else v)
-              for k, v in data.items()}
+        kw: dict[str, Any] = {k: (tuple(tuple(t) for t in v) if isinstance(v, list) else v)
+                              for k, v in data.items()}
         return cls(**kw)
 
 
@@ -243,7 +246,8 @@ def _pairs(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[tuple[str, 
     out: dict[str, float] = {}
     for item in items:
         if len(item) != 2:
-            raise SpecificationError(f"Scenario.{name} entries must be (name, value); got {item!r}.")
+            raise SpecificationError(
+                f"Scenario.{name} entries must be (name, value); got {item!r}.")
         key, v = item
         check_literal(f"Scenario.{name} key", key, allowed)
         out[str(key)] = float(v)

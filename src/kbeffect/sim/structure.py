@@ -7,12 +7,13 @@ problems: chapter 4 found more problematic partner drinking in order families).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from kbeffect.sim import _constants as C
+from kbeffect.sim._numeric import quota_by_group, quota_categories, top_share
 from kbeffect.sim.latent import GROUP_CODES, Latent
 
 __all__ = ["Structure", "draw_structure"]
@@ -73,20 +74,21 @@ class Structure:
         return int(self.group.shape[0])
 
 
-def _by_group(group: np.ndarray, table: object, rng: np.random.Generator) -> np.ndarray:
-    """Draw a probability per family from a ``{group name: p}`` mapping."""
-    p = np.empty(group.shape[0])
-    for name, code in GROUP_CODES.items():
-        p[group == code] = table[name]  # type: ignore[index]
-    return p
+def _flags(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Return ``n`` flags, ``quota_counts`` of them True, in random order."""
+    return quota_categories(n, np.array([1.0 - p, p]), rng).astype(bool)
 
 
-def _categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw one category per row from a ``(n, k)`` array of probabilities."""
-    cum = np.cumsum(probs, axis=1)
-    cum[:, -1] = 1.0
-    u = rng.random(probs.shape[0])[:, None]
-    return (u > cum).sum(axis=1).astype(np.int8)
+def _per_group(table: Mapping[str, tuple[float, ...]]) -> dict[int, np.ndarray]:
+    return {code: np.array(table[name]) for name, code in GROUP_CODES.items()}
+
+
+def _group_flags(group: np.ndarray, table: Mapping[str, float],
+                 rng: np.random.Generator) -> np.ndarray:
+    """Return flags with a quota share ``table[group name]`` within each group code."""
+    probs = {code: np.array([1.0 - table[name], table[name]])
+             for name, code in GROUP_CODES.items()}
+    return quota_by_group(group, probs, rng).astype(bool)
 
 
 def _with_missing(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -116,43 +118,46 @@ def draw_structure(group: np.ndarray, latent: Latent, rng: np.random.Generator) 
     n = group.shape[0]
     kb = group == GROUP_CODES["kb"]
     # order type and stream
-    uhp_index = C.UHP_U_CHILD * latent.u_child + np.sqrt(1 - C.UHP_U_CHILD**2) * rng.standard_normal(n)
-    uhp = uhp_index > stats.norm.ppf(1 - C.P_UHP)
-    kb_type = np.where(kb, uhp.astype(np.int8), -1).astype(np.int8)
-    gi = np.where(kb, rng.random(n) < C.P_GI_KB, group == GROUP_CODES["preventive"])
+    kb_idx = np.flatnonzero(kb)
+    noise = np.sqrt(1 - C.UHP_U_CHILD**2) * rng.standard_normal(kb_idx.size)
+    uhp = top_share(C.UHP_U_CHILD * latent.u_child[kb_idx] + noise, C.P_UHP, rng)
+    kb_type = np.full(n, -1, dtype=np.int8)
+    kb_type[kb_idx] = uhp
+    gi = group == GROUP_CODES["preventive"]
+    gi[kb_idx] = _flags(kb_idx.size, C.P_GI_KB, rng)
     stream = gi.astype(np.int8)
-    # background (independent of the latent factors)
-    inc_p = np.empty((n, 3))
-    for name, code in GROUP_CODES.items():
-        inc_p[group == code] = C.INCOME[name]
-    income_true = _categorical(inc_p, rng)
-    education = _categorical(np.tile(C.EDUCATION, (n, 1)), rng)
-    paid_work = (rng.random(n) < C.P_PAID_WORK).astype(float)
-    migration = (rng.random(n) < _by_group(group, C.P_MIGRATION, rng)).astype(float)
-    single = rng.random(n) < C.P_SINGLE
+    # background (independent of the latent factors); shares fixed by quota within groups
+    income_true = quota_by_group(group, _per_group(C.INCOME), rng)
+    education = quota_by_group(group, _per_group(dict.fromkeys(GROUP_CODES, C.EDUCATION)), rng)
+    paid_work = _group_flags(group, dict.fromkeys(GROUP_CODES, C.P_PAID_WORK), rng)
+    migration = _group_flags(group, C.P_MIGRATION, rng)
+    single = _group_flags(group, dict.fromkeys(GROUP_CODES, C.P_SINGLE), rng)
     # parents
-    p_two = np.where(single, C.P_TWO_PARENTS[True], C.P_TWO_PARENTS[False])
-    n_par = 1 + (rng.random(n) < p_two)
-    father_alone = rng.random(n) < _by_group(group, C.P_FATHER_ALONE, rng)
+    n_par = 1 + quota_by_group(single.astype(np.int8), {
+        1: np.array([1 - C.P_TWO_PARENTS[True], C.P_TWO_PARENTS[True]]),
+        0: np.array([1 - C.P_TWO_PARENTS[False], C.P_TWO_PARENTS[False]])}, rng)
+    lone = np.where(n_par == 1, group, -1)
+    father_alone = _group_flags(lone, C.P_FATHER_ALONE, rng)
     parent_family = np.repeat(np.arange(n), n_par)
     first = np.r_[True, parent_family[1:] != parent_family[:-1]]
     two = n_par[parent_family] == 2
-    parent_father = np.where(two, ~first, father_alone[parent_family])
+    parent_father = np.asarray(np.where(two, ~first, father_alone[parent_family]), dtype=bool)
     n_p = parent_family.shape[0]
     aces = np.minimum(rng.negative_binomial(2.0, 2.0 / (2.0 + C.ACE_MEAN), n_p), 10)
     own = _drinks(C.DRINK_LOG_MEAN_OWN, np.zeros(n_p), rng)
     partner_shift = C.DRINK_PARTNER_U_PARENT * latent.u_parent[parent_family]
     partner = _drinks(C.DRINK_LOG_MEAN_PARTNER, partner_shift, rng)
     # children
-    p_two_c = _by_group(group, C.P_TWO_CHILDREN, rng)
-    n_ch = 1 + (rng.random(n) < p_two_c)
+    n_ch = 1 + _group_flags(group, C.P_TWO_CHILDREN, rng).astype(np.int64)
     child_family = np.repeat(np.arange(n), n_ch)
     n_c = child_family.shape[0]
-    teen = rng.random(n_c) < C.P_TEEN
+    teen = _flags(n_c, C.P_TEEN, rng)
     age = np.where(teen, rng.uniform(13.0, 18.0, n_c), rng.uniform(3.0, 13.0, n_c))
     age = np.floor(age * 12.0) / 12.0  # whole months
-    girl = rng.random(n_c) < C.P_GIRL
-    child_self = (age >= 8.0) & (rng.random(n_c) < C.P_SELF_REPORT_8PLUS)
+    girl = _flags(n_c, C.P_GIRL, rng)
+    eight = np.flatnonzero(age >= 8.0)
+    child_self = np.zeros(n_c, dtype=bool)
+    child_self[eight] = _flags(eight.size, C.P_SELF_REPORT_8PLUS, rng)
     # parent-child pairs (every parent reports on every participating child)
     reps = n_ch[parent_family]
     pair_parent = np.repeat(np.arange(n_p), reps)
@@ -163,7 +168,7 @@ def draw_structure(group: np.ndarray, latent: Latent, rng: np.random.Generator) 
         group=group, kb_type=kb_type, stream=stream,
         income=_with_missing(income_true, rng), education=_with_missing(education, rng),
         paid_work=_with_missing(paid_work, rng), migration=_with_missing(migration, rng),
-        single_parent=_with_missing(single.astype(float), rng),
+        single_parent=_with_missing(np.asarray(single, dtype=float), rng),
         low_income=(income_true == 0),
         parent_family=parent_family, parent_father=parent_father.astype(bool),
         parent_aces=aces.astype(np.int64), parent_drinks=own, parent_partner_drinks=partner,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,9 +56,11 @@ def realise(world: World, rng: np.random.Generator) -> Realised:
     active = world.vnoise.u_active < vm.p_active
     pi_pv, pi_cmp, pi_cmc = zero_probs(sc)
     fp, fpair, fc = s.parent_family, s.parent_family[s.pair_parent], s.child_family
-    pv = draw_counts(vm.mu_pv, active[fp], pi_pv, _PV_SEV, sc, rng)
-    cmp = draw_counts(vm.mu_cmp, active[fpair], pi_cmp, _CMP_SEV, sc, rng)
-    cmc = draw_counts(vm.mu_cmc, active[fc], pi_cmc, _CMC_SEV, sc, rng)
+    severe_ok = ~world.vnoise.mild_only
+    pv = draw_counts(vm.mu_pv, active[fp], pi_pv, _PV_SEV * severe_ok[fp][:, None], sc, rng)
+    cmp = draw_counts(vm.mu_cmp, active[fpair], pi_cmp, _CMP_SEV * severe_ok[fpair][:, None],
+                      sc, rng)
+    cmc = draw_counts(vm.mu_cmc, active[fc], pi_cmc, _CMC_SEV * severe_ok[fc][:, None], sc, rng)
     pm, pload, cm, cload = world.wellbeing_under(order, ph, ch)
     zp = pm + pload[None, :, None] * active[fp][:, None, :] + world.wnoise.occasion_parent
     zc = cm + cload[None, :, None] * active[fc][:, None, :] + world.wnoise.occasion_child
@@ -70,12 +73,15 @@ def realise(world: World, rng: np.random.Generator) -> Realised:
                     help_parent=ph, help_child=ch, present=present)
 
 
-def _cat(values: np.ndarray, levels: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(values.astype(np.int64), categories=list(levels))
+def _cat(values: np.ndarray, levels: tuple[str, ...]) -> Any:
+    return pd.Categorical.from_codes(values.astype(np.int64),
+                                     dtype=pd.CategoricalDtype(list(levels)))
 
 
-def _nullable_bool(x: np.ndarray) -> pd.arrays.BooleanArray:
-    return pd.array(np.where(np.isnan(x), None, x > 0.5), dtype="boolean")
+def _nullable_bool(x: np.ndarray) -> pd.Series:
+    out = pd.Series(x > 0.5, dtype="boolean")
+    out[np.isnan(x)] = pd.NA
+    return out
 
 
 def build_tables(world: World, real: Realised, rng: np.random.Generator) -> dict[str, pd.DataFrame]:

@@ -136,10 +136,11 @@ class Truth:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of Python scalars (full float precision; NaN as None)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for rec in frame.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
-                        v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+        out.append({str(k): (None if isinstance(v, float) and np.isnan(v) else
+                             v.item() if isinstance(v, np.generic) else v)
+                    for k, v in rec.items()})
     return out
 
 

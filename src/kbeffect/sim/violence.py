@@ -30,8 +30,17 @@ from kbeffect.sim.latent import Latent
 from kbeffect.sim.scenario import Scenario
 from kbeffect.sim.structure import Structure
 
-__all__ = ["ViolenceMeans", "ViolenceNoise", "ZeroProbs", "zero_probs", "draw_counts", "draw_violence_noise",
-           "family_help", "family_expectations", "violence_means"]
+__all__ = [
+    "ViolenceMeans",
+    "ViolenceNoise",
+    "ZeroProbs",
+    "draw_counts",
+    "draw_violence_noise",
+    "family_expectations",
+    "family_help",
+    "violence_means",
+    "zero_probs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +53,14 @@ class ViolenceNoise:
     b_pair : (n_pairs,)  row effects of parents' child-abuse reports
     b_child : (n_children,)  row effects of children's self-reports
     u_active : (n_families, 3)  uniforms deciding whether violence goes on
+    mild_only : (n_families,)  the family's incidents are all minor (no severe incidents)
     """
 
     b_parent: np.ndarray
     b_pair: np.ndarray
     b_child: np.ndarray
     u_active: np.ndarray
+    mild_only: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +84,11 @@ class ViolenceMeans:
 def draw_violence_noise(s: Structure, rng: np.random.Generator) -> ViolenceNoise:
     """Draw the treatment-independent random parts."""
     return ViolenceNoise(
-        b_parent=rng.standard_normal(s.parent_family.shape[0]),
-        b_pair=rng.standard_normal(s.pair_parent.shape[0]),
-        b_child=rng.standard_normal(s.child_family.shape[0]),
+        b_parent=rng.standard_normal((s.parent_family.shape[0],)),
+        b_pair=rng.standard_normal((s.pair_parent.shape[0],)),
+        b_child=rng.standard_normal((s.child_family.shape[0],)),
         u_active=rng.random((s.n_families, 3)),
+        mild_only=rng.random(s.n_families) < C.P_MILD_ONLY,
     )
 
 
@@ -164,6 +176,31 @@ def violence_means(
     return ViolenceMeans(p_active=special.expit(eta), mu_pv=mu_pv, mu_cmp=mu_cmp, mu_cmc=mu_cmc)
 
 
+def capped_nb_mean(mu: np.ndarray, k: float, cap: np.ndarray) -> np.ndarray:
+    """Return ``E[min(Y, cap)]`` for ``Y ~ NegBin(mean mu, shape k)``.
+
+    Uses ``E[Y 1(Y >= c)] = mu P(Y' >= c - 1)`` with ``Y' ~ NegBin(shape k + 1)`` (the
+    size-biased negative binomial), so ``E[min(Y, c)] = mu - mu P(Y' >= c) + c P(Y > c)``
+    with both tails from the regularised incomplete beta function.
+
+    Parameters
+    ----------
+    mu : (n_rows, n_subscales, 3)
+    k : float
+    cap : (n_subscales,)
+    """
+    out = mu.copy()
+    c = np.broadcast_to(cap[None, :, None], mu.shape)
+    hit = mu > c / 40.0  # elsewhere the tail beyond the cap is below 1e-12 of the mean
+    if hit.any():
+        m, cc = mu[hit], c[hit]
+        q = m / (k + m)  # success probability of the failures count
+        tail_biased = special.betainc(cc, k + 1.0, q)   # P(Y' >= c)  (Y' shifted by one)
+        tail = special.betainc(cc + 1.0, k, q)          # P(Y > c)
+        out[hit] = m - m * tail_biased + cc * tail
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ZeroProbs:
     """Structural-zero probabilities of one instrument.
@@ -172,14 +209,17 @@ class ZeroProbs:
     ----------
     row : (3,)  a whole report is zero while violence goes on (per wave)
     sub : (n_subscales,)  one subscale is zero (given the report is not)
+    cap : (n_subscales,)  highest count the questionnaire can record per period
     """
 
     row: np.ndarray
     sub: np.ndarray
+    cap: np.ndarray
 
-    def expected_factor(self) -> np.ndarray:
-        """Return ``(n_subscales, 3)``: ``E[Y] / mu`` while violence goes on."""
-        return (1.0 - self.row)[None, :] * (1.0 - self.sub)[:, None]
+    def expected(self, mu: np.ndarray, k: float) -> np.ndarray:
+        """Return ``(n_rows, n_subscales, 3)``: ``E[Y]`` while violence goes on (capped)."""
+        factor = (1.0 - self.row)[None, :] * (1.0 - self.sub)[:, None]
+        return factor[None] * capped_nb_mean(mu, k, self.cap)
 
     def log_p0(self, mu: np.ndarray, k: float) -> np.ndarray:
         """Return ``(n_rows, 3)``: log P(every subscale of the report is 0 | going on)."""
@@ -193,12 +233,13 @@ def zero_probs(scenario: Scenario) -> tuple[ZeroProbs, ZeroProbs, ZeroProbs]:
     """Return the structural-zero probabilities of the pv, cmp and cmc instruments."""
     z = scenario.zero_inflation
     out = []
-    for prefix, table, keys in (("pv", C.PV_ZERO, PV_SUBSCALES),
-                                ("cmp", C.CMP_ZERO, CM_PARENT_SUBSCALES),
-                                ("cmc", C.CMC_ZERO, CM_CHILD_SUBSCALES)):
+    for prefix, table, caps, keys in (("pv", C.PV_ZERO, C.PV_CAP, PV_SUBSCALES),
+                                      ("cmp", C.CMP_ZERO, C.CMP_CAP, CM_PARENT_SUBSCALES),
+                                      ("cmc", C.CMC_ZERO, C.CMC_CAP, CM_CHILD_SUBSCALES)):
         sub = np.clip(z * np.array([table[k] for k in keys]), 0.0, 0.99)
         row = np.clip(z * np.array(C.ROW_ZERO[prefix]), 0.0, 0.99)
-        out.append(ZeroProbs(row=row, sub=sub))
+        cap = np.array([float(caps[k]) for k in keys])
+        out.append(ZeroProbs(row=row, sub=sub, cap=cap))
     return out[0], out[1], out[2]
 
 
@@ -218,8 +259,8 @@ def family_expectations(
     n = s.n_families
     k = scenario.nb_shape
     z_pv, z_cmp, z_cmc = zero_probs(scenario)
-    e_pv = (z_pv.expected_factor()[None] * m.mu_pv).sum(axis=1)
-    e_cm = (z_cmp.expected_factor()[None] * m.mu_cmp).sum(axis=1)
+    e_pv = z_pv.expected(m.mu_pv, k).sum(axis=1)
+    e_cm = z_cmp.expected(m.mu_cmp, k).sum(axis=1)
     fpair = s.parent_family[s.pair_parent]
     fam_sum = _group_sum(s.parent_family, e_pv, n) + _group_sum(fpair, e_cm, n)
     mean_total = fam_sum / s.n_parents_family[:, None]
@@ -246,8 +287,8 @@ def draw_counts(
         Whether violence goes on in the row's family at each wave.
     zeros : ZeroProbs
         Structural-zero probabilities of the instrument.
-    severe_share : (n_subscales,)
-        Share of severe incidents per subscale.
+    severe_share : (n_rows, n_subscales)
+        Share of severe incidents per row and subscale.
 
     Returns
     -------
@@ -258,6 +299,6 @@ def draw_counts(
     y = rng.poisson(lam).astype(np.int64)
     row_on = rng.random(active.shape) >= zeros.row[None, :]
     keep = (rng.random(mu.shape) >= zeros.sub[None, :, None]) & (active & row_on)[:, None, :]
-    y = np.where(keep, y, 0)
-    severe = rng.binomial(y, np.broadcast_to(severe_share[None, :, None], y.shape))
+    y = np.where(keep, np.minimum(y, zeros.cap[None, :, None].astype(np.int64)), 0)
+    severe = rng.binomial(y, np.broadcast_to(severe_share[:, :, None], y.shape))
     return (y - severe).astype(float), severe.astype(float)

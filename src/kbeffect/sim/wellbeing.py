@@ -71,7 +71,8 @@ def draw_wellbeing_noise(s: Structure, scenario: Scenario,
     """Draw the family, person and occasion terms."""
     n, n_p, n_c = s.n_families, s.parent_family.shape[0], s.child_family.shape[0]
     kp, kc = len(C.PARENT_CONSTRUCTS), len(C.CHILD_CONSTRUCTS)
-    sf, sp, so = np.sqrt(scenario.icc_family), np.sqrt(C.PERSON_VAR), np.sqrt(occasion_var(scenario))
+    sf, sp = np.sqrt(scenario.icc_family), np.sqrt(C.PERSON_VAR)
+    so = np.sqrt(occasion_var(scenario))
     return WellbeingNoise(
         fam_parent=sf * rng.standard_normal((n, kp)), fam_child=sf * rng.standard_normal((n, kc)),
         person_parent=sp * rng.standard_normal((n_p, kp)),
@@ -173,8 +174,8 @@ def scale_specs(reporter: str) -> tuple[ScaleSpec, ...]:
             con, m, sd, lo, hi = C.SCALES[col]
             out.append(ScaleSpec(col, con, m, sd, lo, hi, 1.0))
         for sc in TSI_SCALES:
-            out.append(ScaleSpec(f"tsi_{sc}", "parent_trauma", C.TSI_MEAN + _TSI_OFFSET.get(sc, 0.0),
-                                 C.TSI_SD, 20.0, 120.0, lam))
+            mean = C.TSI_MEAN + _TSI_OFFSET.get(sc, 0.0)
+            out.append(ScaleSpec(f"tsi_{sc}", "parent_trauma", mean, C.TSI_SD, 20.0, 120.0, lam))
         return tuple(out)
     child_w = np.sqrt(1.0 - C.REPORTER_VAR)
     shift = C.SELF_REPORT_SHIFT if reporter == "child_self" else {}

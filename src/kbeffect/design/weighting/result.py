@@ -103,11 +103,13 @@ class WeightResult:
         s_d_denom: SdDenom | None = None,
         binary: Literal["std", "raw"] = "std",
         threshold: float | None = 0.1,
+        stratum: Any = None,
     ) -> BalanceResult:
         """Return covariate balance before and after weighting.
 
         Parameters are those of :meth:`kbeffect.design.MatchResult.balance` (without the
-        distance row).
+        distance row), plus ``stratum``: with weights estimated ``by`` a stratum column,
+        the balance within one stratum (default: all strata pooled).
         """
         from kbeffect.design._inputs import prepare_inputs
 
@@ -132,11 +134,19 @@ class WeightResult:
             X = np.column_stack([X, Xc])
             cols += ccols
             levels += ["child"] * len(ccols)
+        t, w = self.treat[ok], self.weights[ok]
+        if stratum is not None:
+            if self.by is None:
+                raise SpecificationError("stratum= needs weights estimated with by=.")
+            inside = self.by[ok] == stratum
+            if not inside.any():
+                raise SpecificationError(f"stratum={stratum!r} is not a level of by.")
+            X, t, w = X[inside], t[inside], w[inside]
         return compute_balance(
             X,
             cols,
-            self.treat[ok],
-            self.weights[ok],
+            t,
+            w,
             estimand=self.estimand,
             s_d_denom=s_d_denom,
             standardize_binary=binary == "std",
@@ -232,23 +242,36 @@ class WeightSet:
             {k: r.weights for k, r in self.results.items()}, index=first.data.index
         )
 
-    def tidy(self, **balance_kwargs: Any) -> pd.DataFrame:
-        """Return one row per treatment: ESS by group and max |SMD| before and after."""
+    def tidy(self, *, by_stratum: bool = False, **balance_kwargs: Any) -> pd.DataFrame:
+        """Return one row per treatment: ESS by group and max |SMD| before and after.
+
+        With ``by_stratum=True`` (weights estimated ``by`` a stratum), one row per
+        treatment and stratum, balance measured within the stratum.
+        """
         rows = []
         for k, r in self.results.items():
-            b = r.balance(**balance_kwargs)
-            before, after = b.max_abs_smd
-            rows.append(
-                {
-                    "treatment": k,
-                    "n_treated": int(np.sum(r.treat == 1)),
-                    "n_control": int(np.sum(r.treat == 0)),
-                    "ess_treated": r.ess["treated"],
-                    "ess_control": r.ess["control"],
+            strata: list[Any] = [None]
+            if by_stratum:
+                if r.by is None:
+                    raise SpecificationError("by_stratum=True needs weights estimated with by=.")
+                strata = list(pd.unique(r.by[r.treat >= 0]))
+            for s in strata:
+                b = r.balance(stratum=s, **balance_kwargs)
+                before, after = b.max_abs_smd
+                counts = b.counts.to_numpy(dtype=float)
+                cidx = {name: i for i, name in enumerate(b.counts.columns)}
+                row: dict[str, Any] = {"treatment": k}
+                if by_stratum:
+                    row["stratum"] = s
+                row |= {
+                    "n_treated": int(counts[1, cidx["all"]]),
+                    "n_control": int(counts[0, cidx["all"]]),
+                    "ess_treated": float(counts[1, cidx["ess_adjusted"]]),
+                    "ess_control": float(counts[0, cidx["ess_adjusted"]]),
                     "max_abs_smd_before": before,
                     "max_abs_smd_after": after,
                 }
-            )
+                rows.append(row)
         return pd.DataFrame(rows)
 
     def summary(self, **balance_kwargs: Any) -> Summary:

@@ -4,7 +4,8 @@
 pipeline for every replicate as array computations over a ``(B, G)`` weight matrix:
 see :mod:`.weights` (replicate weights), :mod:`.kernels` (batched logit, IPW weights,
 weighted DiD, WLS), :mod:`.estimators` (what can be replicated), :mod:`.intervals`
-(percentile, basic, normal, BCa, studentised) and :mod:`.result`.
+(percentile, basic, normal, BCa, studentised), :mod:`.result`, :mod:`.generic` (looped
+path) and :mod:`.wired` (re-matching and mixed-model contrasts in each replicate).
 """
 
 from kbeffect.inference.bootstrap.api import bootstrap
@@ -12,6 +13,7 @@ from kbeffect.inference.bootstrap.estimators import WLS, IPWDiD, PairDifference
 from kbeffect.inference.bootstrap.generic import Generic
 from kbeffect.inference.bootstrap.result import BootstrapResult
 from kbeffect.inference.bootstrap.weights import replicate_weights
+from kbeffect.inference.bootstrap.wired import mixed_contrast, rematched_difference
 
 __all__ = [
     "WLS",
@@ -20,5 +22,7 @@ __all__ = [
     "IPWDiD",
     "PairDifference",
     "bootstrap",
+    "mixed_contrast",
+    "rematched_difference",
     "replicate_weights",
 ]

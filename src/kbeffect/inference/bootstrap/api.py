@@ -155,7 +155,7 @@ def bootstrap(
         kind=kind,
         cluster=cluster,
         n_clusters=G,
-        seed_entropy=int(entropy) if isinstance(entropy, int) else -1,
+        seed_entropy=int(entropy) if isinstance(entropy, int) else -1,  # -1: user sequence
         batched=prepared.batched,
         exclusions=prepared.exclusions,
         _jackknife=jackknife,

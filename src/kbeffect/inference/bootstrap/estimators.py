@@ -178,7 +178,7 @@ class _PreparedIPWDiD:
         pat = pat.ravel()
         P, G = len(uniq), self.n_clusters
         self._Xp, self._dp = uniq[:, :-1], uniq[:, -1]
-        self._XX = K._outer_rows(self._Xp)
+        self._XX = K.outer_rows_upper(self._Xp)
         ones = np.ones(len(pat))
         # transposed (P, G) incidence / change-score sums: (M' W')' = W M
         self._MT = sparse.csr_matrix((ones, (pat, self.codes)), shape=(P, G))

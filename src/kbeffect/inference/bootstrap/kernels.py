@@ -27,6 +27,7 @@ __all__ = [
     "cluster_sums",
     "ipw_weights",
     "logit_irls_batched",
+    "outer_rows_upper",
     "weighted_did",
     "wls_batched",
     "wls_wild",
@@ -60,6 +61,21 @@ def _outer_rows(X: np.ndarray) -> np.ndarray:
     return (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
 
 
+def outer_rows_upper(X: np.ndarray) -> np.ndarray:
+    """Return ``(n, p(p+1)/2)`` upper-triangle entries of ``x_i x_i'`` (row-major order)."""
+    iu, ju = np.triu_indices(X.shape[1])
+    return X[:, iu] * X[:, ju]
+
+
+def _symmetric_from_upper(flat: np.ndarray, p: int) -> np.ndarray:
+    """Return ``(B, p, p)`` symmetric matrices from ``(B, p(p+1)/2)`` upper triangles."""
+    iu, ju = np.triu_indices(p)
+    out = np.empty((flat.shape[0], p, p))
+    out[:, iu, ju] = flat
+    out[:, ju, iu] = flat
+    return out
+
+
 def logit_irls_batched(
     X: np.ndarray,
     d: np.ndarray,
@@ -86,8 +102,9 @@ def logit_irls_batched(
         Convergence when ``max |step| <= tol * (1 + max |beta|)`` in a replicate.
     max_iter : int
         Maximum Newton iterations.
-    XX : ndarray of shape (n, p*p), optional
-        Precomputed row-wise outer products of ``X`` (reused across chunks).
+    XX : ndarray of shape (n, p(p+1)/2), optional
+        Precomputed upper triangles of the row-wise outer products of ``X``
+        (:func:`outer_rows_upper`; reused across chunks).
 
     Returns
     -------
@@ -102,7 +119,7 @@ def logit_irls_batched(
     """
     _n, p = X.shape
     B = W.shape[0]
-    XX = _outer_rows(X) if XX is None else XX
+    XX = outer_rows_upper(X) if XX is None else XX
     beta = np.zeros((B, p)) if beta0 is None else np.broadcast_to(beta0, (B, p)).copy()
     active = np.ones(B, dtype=bool)
     converged = np.zeros(B, dtype=bool)
@@ -112,7 +129,7 @@ def logit_irls_batched(
         Wa = W[idx]
         pr = expit(beta[idx] @ X.T)
         grad = (Wa * (d - pr)) @ X
-        H = ((Wa * pr * (1.0 - pr)) @ XX).reshape(-1, p, p)
+        H = _symmetric_from_upper((Wa * pr * (1.0 - pr)) @ XX, p)
         try:
             step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:

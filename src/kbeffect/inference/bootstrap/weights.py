@@ -57,8 +57,9 @@ def root_seed_sequence(seed: int | np.random.Generator | np.random.SeedSequence 
     ----------
     seed : int, Generator, SeedSequence or None
         An int or ``None`` seeds a new sequence (``None``: fresh OS entropy). A Generator
-        is consumed for 128 bits of entropy, so successive calls with one Generator give
-        independent bootstraps.
+        is consumed for 126 bits of entropy (one int), so successive calls with one
+        Generator give independent bootstraps, and ``SeedSequence.entropy`` is always an
+        int that reproduces the bootstrap when passed as ``seed``.
 
     Returns
     -------
@@ -67,7 +68,8 @@ def root_seed_sequence(seed: int | np.random.Generator | np.random.SeedSequence 
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2**63 - 1, size=2, dtype=np.int64).tolist())
+        hi, lo = (int(v) for v in seed.integers(0, 2**63, size=2, dtype=np.uint64))
+        return np.random.SeedSequence((hi << 63) | lo)
     if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
         if seed is not None and seed < 0:
             raise SpecificationError(f"seed must be a non-negative int; got {seed!r}.")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from kbeffect._results import Summary, lazy_pyplot
 from kbeffect._validation import check_literal, check_probability
+from kbeffect.errors import EstimationError
 
 from ._deps import import_arviz, import_pymc
 from .estimands import EffectDraws, effect_draws, summarise_effects
@@ -282,7 +283,16 @@ class BayesResult:
         with model:
             pm.set_data(self.spec.data_arrays())
             if kind == "prior":
-                pp = pm.sample_prior_predictive(draws=n_draws, var_names=["y"], random_seed=seed)
+                try:
+                    pp = pm.sample_prior_predictive(
+                        draws=n_draws, var_names=["y"], random_seed=seed
+                    )
+                except ValueError as exc:
+                    raise EstimationError(
+                        "prior predictive draws failed (the mean overflows under these "
+                        "priors); use tighter coefficient priors, e.g. the defaults, to "
+                        f"check them: {str(exc).splitlines()[0]}"
+                    ) from exc
                 rep = pp.prior_predictive["y"]
             else:
                 post = self.idata.posterior

@@ -326,7 +326,8 @@ def _warn_fit(fit: Any) -> None:
         )
     if getattr(fit, "singular", False):
         warnings.warn(
-            f"singular fit: a random-effect SD is estimated at zero ({fit.re_sd}). The model "
+            "singular fit: a random-effect SD is estimated at zero or an intercept-slope "
+            f"correlation at +-1 ({fit.re_sd}). The model "
             "is over-parameterised for these data; consider dropping that grouping level or "
             "the random slope.",
             ConvergenceWarning,

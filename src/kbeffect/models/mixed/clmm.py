@@ -102,7 +102,7 @@ def fit_clmm(
     w = None if weights is None else np.asarray(weights, dtype=float)
     res, state = run_kernel(fam, X[o], np.zeros(n), lay, theta0, bounds, w, n_agq, maxiter)
     reorder = np.r_[np.arange(p, p + K - 1), np.arange(p)]
-    return build_fit(fam, res, lay, p, xn + tn, levels, state, n, n_agq, "ordinal", reorder=reorder)
+    return build_fit(res, lay, p, xn + tn, levels, state, n, n_agq, "ordinal", reorder=reorder)
 
 
 def predict_proba(

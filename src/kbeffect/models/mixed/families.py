@@ -39,13 +39,13 @@ _ETA_MAX = 700.0
 
 
 def _base_terms(
-    y: Array, eta: Array, theta: float | None
+    y: Array, eta: Array, theta: float | None, ext: bool = True
 ) -> tuple[Array, Array, Array, Array, Array, Array, Array, Array]:
     """Count log density without its eta-free constant, and derivatives.
 
     Returns ``(ll, l1, l2, l3, lt, l1t, l2t, mu)``: the log density up to terms free of
     eta and theta is handled by the caller; ``lt`` etc. are derivatives with respect to
-    ``log(theta)`` (zeros for the Poisson).
+    ``log(theta)`` (zeros for the Poisson, and when ``ext`` is False).
     """
     mu = np.exp(np.minimum(eta, _ETA_MAX))
     if theta is None:
@@ -59,6 +59,8 @@ def _base_terms(
     l1 = y - yt * p
     l2 = -yt * q1
     l3 = -yt * q1 * (1.0 - 2.0 * p)
+    if not ext:
+        return ll, l1, l2, l3, l3, l3, l3, mu
     lt = theta * (psi(yt) - psi(theta) - log1p_ + 1.0 - yt / (theta + mu))
     l1t = q1 * (y - mu)
     l2t = q1 * (yt * (1.0 - 2.0 * p) - theta)
@@ -114,6 +116,7 @@ class CountFamily:
         self.is0 = self.y == 0
         self._theta: float | None = None
         self._zeta = np.zeros(0)
+        self._pi = self._log_pi = self._log_1mpi = np.zeros(0)
         self._lgam = np.zeros(0)
 
     # -- parameters ------------------------------------------------------------------
@@ -125,6 +128,9 @@ class CountFamily:
             self._lgam = gammaln(self.y + self._theta) - gammaln(self._theta)
         if self.Z is not None:
             self._zeta = self.Z @ phi[self.n_theta :]
+            self._pi = expit(self._zeta)
+            self._log_pi = log_expit(self._zeta)
+            self._log_1mpi = log_expit(-self._zeta)
 
     def expand(self, dch: Array) -> Array:
         """Map channel derivatives (n, n_channels) to parameter derivatives (n, n_extra)."""
@@ -147,14 +153,15 @@ class CountFamily:
         are the channel derivatives of ``ll``, ``l1`` and ``l2``.
         """
         y, th = self.y, self._theta
-        ll, l1, l2, l3, lt, l1t, l2t, _mu = _base_terms(y, eta, th)
+        ext = order in (1, 3)
+        ll, l1, l2, l3, lt, l1t, l2t, _mu = _base_terms(y, eta, th, ext)
         ll = ll + self.const + (self._lgam if self.nb else 0.0)
         chans: list[tuple[Array, Array, Array]] = []
         if not self.zero_part:
             if self.nb:
                 chans.append((lt, l1t, l2t))
         else:
-            ll, l1, l2, l3, chans = self._zero_part(eta, ll, l1, l2, l3, lt, l1t, l2t)
+            ll, l1, l2, l3, chans = self._zero_part(eta, ll, l1, l2, l3, lt, l1t, l2t, order)
         if order == 0:
             return (ll,)
         if order == 2:
@@ -182,28 +189,34 @@ class CountFamily:
         lt: Array,
         l1t: Array,
         l2t: Array,
+        order: int,
     ) -> tuple[Array, Array, Array, Array, list[tuple[Array, Array, Array]]]:
+        """Zero-inflated or hurdle log-likelihood terms (only those ``order`` needs)."""
         q, q1, q2, q3, qt, q1t, q2t = _zero_terms(eta, self._theta)
-        zeta = np.broadcast_to(self._zeta, np.shape(eta))
-        pi = expit(zeta)
-        log_pi, log_1mpi = log_expit(zeta), log_expit(-zeta)
-        is0 = np.broadcast_to(self.is0, np.shape(eta))
+        pi, log_pi, log_1mpi = self._pi, self._log_pi, self._log_1mpi
+        is0 = self.is0
+        none: list[tuple[Array, Array, Array]] = []
         if self.hurdle:
             # y > 0: log(1 - pi) + log f(y) - log(1 - f(0)); y = 0: log(pi)
-            m = 1.0 / np.expm1(-np.minimum(q, -1e-300))
+            qc = np.minimum(q, -1e-300)
+            pos = ~is0
+            lpos = log_1mpi + ll - np.log(-np.expm1(qc))
+            lo = np.where(pos, lpos, log_pi)
+            if order == 0:
+                return lo, lo, lo, lo, none
+            m = 1.0 / np.expm1(-qc)
             mm = m * (1.0 + m)
-            t1 = m * q1
-            t2 = m * q2 + mm * q1**2
+            h1 = np.where(pos, l1 + m * q1, 0.0)
+            h2 = np.where(pos, l2 + m * q2 + mm * q1**2, 0.0)
+            if order == 2:
+                return lo, h1, h2, h2, none
+            if order == 1:
+                return lo, h1, h1, h1, self._hurdle_chans(pos, pi, lt, qt, m)
             t3 = m * q3 + 3.0 * mm * q1 * q2 + mm * (1.0 + 2.0 * m) * q1**3
+            h3 = np.where(pos, l3 + t3, 0.0)
             tt = m * qt
             t1t = m * q1t + mm * qt * q1
             t2t = m * q2t + mm * qt * q2 + mm * (1.0 + 2.0 * m) * qt * q1**2 + 2.0 * mm * q1 * q1t
-            pos = ~is0
-            lpos = log_1mpi + ll - np.log(-np.expm1(np.minimum(q, -1e-300)))
-            lo = np.where(pos, lpos, log_pi)
-            h1 = np.where(pos, l1 + t1, 0.0)
-            h2 = np.where(pos, l2 + t2, 0.0)
-            h3 = np.where(pos, l3 + t3, 0.0)
             chans = []
             if self.nb:
                 chans.append(
@@ -218,14 +231,25 @@ class CountFamily:
             return lo, h1, h2, h3, chans
         # zero-inflated: y = 0 -> log(pi + (1 - pi) f(0))
         lz = np.logaddexp(log_pi, log_1mpi + q)
-        r = np.exp(log_1mpi + q - lz)
-        rr = r * (1.0 - r)
-        z1 = r * q1
-        z2 = r * q2 + rr * q1**2
-        z3 = r * q3 + 3.0 * rr * q1 * q2 + rr * (1.0 - 2.0 * r) * q1**3
         lo = np.where(is0, lz, log_1mpi + ll)
-        o1 = np.where(is0, z1, l1)
-        o2 = np.where(is0, z2, l2)
+        if order == 0:
+            return lo, lo, lo, lo, none
+        r = np.exp(log_1mpi + q - lz)
+        lzeta = pi * (1.0 - pi) * (1.0 - np.exp(q)) * np.exp(-lz)
+        o1 = np.where(is0, r * q1, l1)
+        if order == 1:
+            c1 = []
+            if self.nb:
+                v = np.where(is0, r * qt, lt)
+                c1.append((v, v, v))
+            v = np.where(is0, lzeta, -pi)
+            c1.append((v, v, v))
+            return lo, o1, o1, o1, c1
+        rr = r * (1.0 - r)
+        o2 = np.where(is0, r * q2 + rr * q1**2, l2)
+        if order == 2:
+            return lo, o1, o2, o2, none
+        z3 = r * q3 + 3.0 * rr * q1 * q2 + rr * (1.0 - 2.0 * r) * q1**3
         o3 = np.where(is0, z3, l3)
         chans = []
         if self.nb:
@@ -233,7 +257,6 @@ class CountFamily:
             z1t = r * q1t + rr * qt * q1
             z2t = r * q2t + rr * qt * q2 + rr * (1.0 - 2.0 * r) * qt * q1**2 + 2.0 * rr * q1 * q1t
             chans.append((np.where(is0, zt, lt), np.where(is0, z1t, l1t), np.where(is0, z2t, l2t)))
-        lzeta = pi * (1.0 - pi) * (1.0 - np.exp(q)) * np.exp(-lz)
         drz = r * (-pi - lzeta)
         chans.append(
             (
@@ -243,6 +266,18 @@ class CountFamily:
             )
         )
         return lo, o1, o2, o3, chans
+
+    def _hurdle_chans(
+        self, pos: Array, pi: Array, lt: Array, qt: Array, m: Array
+    ) -> list[tuple[Array, Array, Array]]:
+        """Hurdle channel values (first element only is meaningful) for ``order=1``."""
+        out = []
+        if self.nb:
+            v = np.where(pos, lt + m * qt, 0.0)
+            out.append((v, v, v))
+        v = np.where(pos, -pi, 1.0 - pi)
+        out.append((v, v, v))
+        return out
 
     # -- means -------------------------------------------------------------------------
     def mean(self, eta: Array, zeta: Array | None, theta: float | None) -> Array:

@@ -156,7 +156,6 @@ def _diagnose(res: Any, names: list[str], levels: tuple[str, ...]) -> list[str]:
 
 
 def build_fit(
-    fam: Any,
     res: Any,
     lay: GroupLayout,
     p: int,
@@ -343,7 +342,7 @@ def fit_glmm(
     if weights is not None:
         w = np.asarray(weights, dtype=float)
     res, state = run_kernel(fam, Xs, offs, lay, theta0, bounds, w, n_agq, maxiter)
-    return build_fit(fam, res, lay, p, names, levels, state, n, n_agq, family)
+    return build_fit(res, lay, p, names, levels, state, n, n_agq, family)
 
 
 def predict_mu(

@@ -120,7 +120,7 @@ def maximise(
             jac=grad,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+            options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-7, "maxcor": 20},
         )
     theta = np.asarray(res.x, dtype=float)
     lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
@@ -132,9 +132,10 @@ def maximise(
             "The GLMM log-likelihood is not finite at the optimiser's solution "
             f"({res.message}). {what_to_try}"
         )
-    # Newton polishing on the free parameters
+    # Newton polishing on the free parameters (Hessian recomputed only if the estimate moved)
     H = _fd_hessian(grad, theta, free)
-    for _ in range(8):
+    theta_h = theta.copy()
+    for _ in range(10):
         g = grad(theta)
         Hf = H[np.ix_(free, free)]
         try:
@@ -151,9 +152,10 @@ def maximise(
         if t <= 1e-4:
             break
         theta = np.clip(theta + t * step, lo, hi)
-        H = _fd_hessian(grad, theta, free)
         if np.max(np.abs(t * step_f)) < 1e-10:
             break
+    if np.max(np.abs(theta - theta_h)) > 1e-5:
+        H = _fd_hessian(grad, theta, free)
     g = grad(theta)
     grad_max = float(np.max(np.abs(g[free]))) if free.any() else 0.0
     P = theta.shape[0]

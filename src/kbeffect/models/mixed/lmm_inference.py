@@ -30,6 +30,7 @@ __all__ = [
     "numerical_hessian",
     "robust_cov",
     "satterthwaite_df",
+    "satterthwaite_f",
     "satterthwaite_pieces",
 ]
 
@@ -175,3 +176,52 @@ def satterthwaite_df(
     with np.errstate(divide="ignore", invalid="ignore"):
         df = 2.0 * var**2 / denom
     return np.where(np.isfinite(df) & (df > 0), df, np.inf)
+
+
+def satterthwaite_f(
+    contrasts: np.ndarray,
+    beta: np.ndarray,
+    cov: np.ndarray,
+    vcov_varpar: np.ndarray,
+    jac_cov: np.ndarray,
+) -> tuple[float, int, float]:
+    """Multi-df F test of ``L beta = 0`` with Satterthwaite denominator df (lmerTest).
+
+    Follows lmerTest's ``contestMD``: the contrast covariance ``L C L'`` is diagonalised,
+    each eigen-direction gets a one-df Satterthwaite ``nu_m``, and with
+    ``E = sum nu_m / (nu_m - 2)`` the denominator df is ``2 E / (E - q)`` (2 when any
+    ``nu_m <= 2``; the common value when all are equal).
+
+    Parameters
+    ----------
+    contrasts : ndarray, shape (q, p)
+    beta : ndarray, shape (p,)
+    cov, vcov_varpar, jac_cov : ndarray
+        As in :func:`satterthwaite_df`.
+
+    Returns
+    -------
+    F : float
+    num_df : int
+    den_df : float
+    """
+    L = np.atleast_2d(np.asarray(contrasts, dtype=float))
+    VL = L @ cov @ L.T
+    d, P = np.linalg.eigh(0.5 * (VL + VL.T))
+    order = np.argsort(d)[::-1]
+    d, P = d[order], P[:, order]
+    pos = d > max(np.finfo(float).eps * d[0], 0.0)
+    q = int(pos.sum())
+    PtL = (P.T @ L)[:q]
+    F = float(np.sum((PtL @ beta) ** 2 / d[:q]) / q)
+    nu = satterthwaite_df(PtL, cov, vcov_varpar, jac_cov)
+    if q == 1:
+        den = float(nu[0])
+    elif np.all(np.abs(np.diff(nu)) < 1e-8):
+        den = float(np.mean(nu))
+    elif np.any(nu <= 2):
+        den = 2.0
+    else:
+        E = float(np.sum(nu / (nu - 2.0)))
+        den = 2.0 * E / (E - q)
+    return F, q, den

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -176,6 +177,54 @@ class MixedResult:
         if n_fixed is not None:
             return int(n_fixed)
         return len(self.param_names) if self.family == "gaussian" else _count_fixed(self)
+
+    def wald_test(self, terms: str | Sequence[str]) -> pd.DataFrame:
+        """Joint test that the named coefficients are zero (e.g. all group x wave terms).
+
+        Parameters
+        ----------
+        terms : str or sequence of str
+            Coefficient names, or a prefix shared by them (``"kb:C(wave)"`` selects
+            ``kb:C(wave)[T.1]`` and ``kb:C(wave)[T.2]``).
+
+        Returns
+        -------
+        DataFrame
+            One row: ``terms, statistic, num_df, den_df, p_value, eta2_partial``. Linear
+            models with ``vcov="model"`` give lmerTest's F with Satterthwaite denominator
+            df; robust linear fits an F with ``G - 1`` df; count and ordinal models a Wald
+            chi-square divided by ``num_df`` (``den_df`` inf). ``eta2_partial`` is
+            ``F q / (F q + den_df)`` (NaN for chi-square tests).
+        """
+        names = self.param_names
+        if isinstance(terms, str):
+            chosen = [terms] if terms in names else [n for n in names if n.startswith(terms)]
+        else:
+            unknown = [t for t in terms if t not in names]
+            if unknown:
+                raise SpecificationError(
+                    f"unknown coefficient(s) {unknown}; available: {list(names)}.")
+            chosen = list(terms)
+        if not chosen:
+            raise SpecificationError(f"no coefficient matches {terms!r}; available: "
+                                     f"{list(names)}.")
+        L = np.array([[1.0 if n == c else 0.0 for n in self.param_names] for c in chosen])
+        beta = self.params.to_numpy()
+        V = self.cov().to_numpy()
+        q = len(chosen)
+        if self.family == "gaussian" and self.vcov_type == "model" and \
+                self.fit.vcov_varpar is not None:
+            from kbeffect.models.mixed.lmm_inference import satterthwaite_f
+
+            F, q, den = satterthwaite_f(L, beta, V, self.fit.vcov_varpar, self.fit.jac_cov)
+        else:
+            Lb = L @ beta
+            F = float(Lb @ np.linalg.solve(L @ V @ L.T, Lb) / q)
+            den = float(self.fit.n_groups[0] - 1) if self.family == "gaussian" else np.inf
+        p = float(stats.f.sf(F, q, den) if np.isfinite(den) else stats.chi2.sf(F * q, q))
+        eta = F * q / (F * q + den) if np.isfinite(den) else np.nan
+        return pd.DataFrame({"terms": [", ".join(chosen)], "statistic": [F], "num_df": [q],
+                             "den_df": [den], "p_value": [p], "eta2_partial": [eta]})
 
     def tidy(self, *, conf_level: float | None = None) -> pd.DataFrame:
         """One row per parameter: estimate, std_error, statistic, df, p_value, interval.
