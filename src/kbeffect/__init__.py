@@ -56,7 +56,14 @@ _LAZY: dict[str, str] = {
     "ttest": "kbeffect.models.classic",
     "ttest_summary": "kbeffect.models.classic",
     "TestResult": "kbeffect.models.classic",
+    # multilevel models
+    "mixed": "kbeffect.models.mixed.api",
+    "MixedResult": "kbeffect.models.mixed.result",
+    "gee": "kbeffect.models.mixed.alternatives",
+    "did_fe": "kbeffect.models.mixed.alternatives",
     # effects
+    "wave_effects": "kbeffect.effects.gcomp",
+    "help_effects": "kbeffect.effects.gcomp",
     "effect_size_label": "kbeffect.effects.sizes",
     "convert_effect_size": "kbeffect.effects.sizes",
     "is_reportable": "kbeffect.effects.sizes",

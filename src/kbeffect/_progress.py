@@ -47,10 +47,8 @@ def progress(
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     start = time.perf_counter()
-    done = 0
-    for item in items:
+    for done, item in enumerate(items, start=1):
         yield item
-        done += 1
         elapsed = time.perf_counter() - start
         if total:
             filled = int(30 * done / total)

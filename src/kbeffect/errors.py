@@ -34,7 +34,7 @@ class SchemaError(DataError):
 
 
 class SpecificationError(KbEffectError, ValueError):
-    """An argument, formula or option is invalid (unknown value, wrong type, incompatible options)."""
+    """An argument, formula or option is invalid (unknown value, wrong type, conflicts)."""
 
 
 class EstimationError(KbEffectError, RuntimeError):

@@ -215,3 +215,9 @@ def test_generic_resample_mode_relabels_cluster_copies() -> None:
                   kind="bayesian")
     with pytest.raises(SpecificationError, match="mode"):
         bootstrap(Generic(weighted_mean, mode="rows"), kids, B=5)
+
+
+def test_seed_entropy_on_the_result_reproduces_the_bootstrap(fam: pd.DataFrame) -> None:
+    a = bootstrap(SPEC, fam, cluster="fid", B=40, seed=np.random.default_rng(3))
+    b = bootstrap(SPEC, fam, cluster="fid", B=40, seed=a.seed_entropy)
+    np.testing.assert_array_equal(a.theta, b.theta)

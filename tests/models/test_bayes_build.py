@@ -324,3 +324,14 @@ def test_effect_draws_vectorised_equals_unit_loop():
     row = tab[(tab["measure"] == "difference") & (tab["wave"] == 1)].iloc[0]
     assert row["prob_benefit"] == pytest.approx((want[:, 0] < 0).mean())
     assert row["conf_low"] == pytest.approx(np.quantile(want[:, 0], 0.05))
+
+
+def test_ordinal_random_draws_match_cumulative_logit_probabilities():
+    from kbeffect.models.bayes.families import _ordinal_random
+
+    eta = np.full(200_000, 0.4)
+    cut = np.array([-0.5, 1.0])
+    y = _ordinal_random(eta, cut, rng=np.random.default_rng(1), size=eta.shape)
+    c = np.concatenate([[-np.inf], cut, [np.inf]])
+    p = np.diff(expit(c - 0.4))
+    np.testing.assert_allclose(np.bincount(y, minlength=3) / y.size, p, atol=0.004)

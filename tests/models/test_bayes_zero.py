@@ -8,13 +8,50 @@ the plain NB: these families are held to half a posterior SD.
 
 from __future__ import annotations
 
+import json
+import warnings
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
+
+from kbeffect.errors import ConvergenceWarning
 
 pytest.importorskip("pymc", reason="kbeffect.bayes needs the [bayes] extra (pymc)")
 pytestmark = pytest.mark.bayes
 
-from test_bayes_counts import _fit, assert_agrees, ref  # noqa: E402, F401  (fixture reuse)
+REF = Path(__file__).resolve().parents[1] / "reference"
+
+
+@pytest.fixture(scope="module")
+def ref():
+    with open(REF / "bayes_glmmtmb.json") as fh:
+        return pd.read_csv(REF / "bayes_glmmtmb_data.csv"), json.load(fh)
+
+
+def _fit(data, family, y, seed):
+    from kbeffect.models.bayes import Prior, bayes
+
+    weak = {"b": Prior.normal(0, 10), "Intercept": Prior.normal(0, 10)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # small test runs: ESS < 400
+        return bayes(f"{y} ~ kb * C(wave)", data, groups="family_id", family=family,
+                     exposure="exposure", priors=weak, seed=seed, draws=400, tune=400,
+                     chains=2, cores=1)
+
+
+def assert_agrees(fit, r, *, frac):
+    tab = fit.tidy()
+    fixed = tab[tab["effect"] == "fixed"]
+    z = (fixed["estimate"].to_numpy() - np.asarray(r["estimate"])) / fixed["std_error"].to_numpy()
+    assert np.all(np.abs(z) < frac), z
+    ratio = fixed["std_error"].to_numpy() / np.asarray(r["std_error"])
+    assert np.all((ratio > 0.8) & (ratio < 1.35)), ratio
+    post = fit.idata.posterior
+    for name in ("theta", "sd_family"):
+        v = post[name].values.ravel()
+        assert abs(np.median(v) - r[name]) < 0.6 * v.std(), name
 
 
 @pytest.mark.parametrize(("family", "y", "key"),

@@ -61,7 +61,7 @@ def test_standard_errors_and_satterthwaite_df_match_lmertest(case):
     _, res, ref = case
     tab = res.tidy()
     np.testing.assert_allclose(tab["std_error"], ref["se"], rtol=1e-4)
-    np.testing.assert_allclose(tab["df"], ref["df"], rtol=2e-3)
+    np.testing.assert_allclose(tab["df"], ref["df"], rtol=1e-4)
 
 
 def test_loglik_matches_lme4(case):
@@ -107,3 +107,21 @@ def test_satterthwaite_f_tests_match_lmertest_anova(case):
         assert out["num_df"] == q
         assert out["statistic"] == pytest.approx(F, rel=1e-4)
         assert out["den_df"] == pytest.approx(den, rel=2e-3)
+
+
+def test_blups_match_lme4_ranef(case):
+    name, res, ref = case
+    fam = res.ranef()
+    r_fam = pd.DataFrame(np.atleast_2d(np.array(ref["ranef_family"], float)),
+                         index=[int(x) for x in ref["ranef_family_names"]])
+    if r_fam.shape[0] == 1:
+        r_fam = r_fam.T
+    np.testing.assert_allclose(fam.loc[r_fam.index].to_numpy(), r_fam.to_numpy(),
+                               rtol=1e-3, atol=1e-5)
+    if ref["ranef_child_names"]:
+        child = res.ranef("child_id")
+        keys = [tuple(int(v) for v in s.split(":")) for s in ref["ranef_child_names"]]
+        np.testing.assert_allclose(child.loc[keys, "(Intercept)"], ref["ranef_child"],
+                                   rtol=1e-3, atol=1e-5)
+    if name == "slope_reml":
+        assert list(fam.columns) == ["(Intercept)", "wave"]

@@ -54,7 +54,13 @@ summarise <- function(m) {
     theta = unname(getME(m, "theta")), sigma = sigma(m),
     loglik = as.numeric(logLik(m)), reml = isREML(m),
     vc_grp = vc$grp, vc_var1 = vc$var1, vc_var2 = vc$var2, vc_vcov = vc$vcov, vc_sdcor = vc$sdcor,
-    robust = unname(cr1(m))
+    robust = unname(cr1(m)),
+    ranef_family_names = rownames(ranef(m)$family_id),
+    ranef_family = unname(as.matrix(ranef(m)$family_id)),
+    ranef_child_names = if (is.null(ranef(m)[["family_id:child_id"]])) character(0) else
+      rownames(ranef(m)[["family_id:child_id"]]),
+    ranef_child = if (is.null(ranef(m)[["family_id:child_id"]])) numeric(0) else
+      unname(ranef(m)[["family_id:child_id"]][, 1])
   )
 }
 

@@ -104,8 +104,10 @@ def test_truth_covers_every_treatment_outcome_and_contrast(cohort: Cohort) -> No
     e = cohort.truth.effects
     assert set(e["treatment"]) == {"order", *(f"help_{h}" for h in schema.HELP_TYPES)}
     assert set(e["estimand"]) == {"ATT", "ATE"}
+    assert set(e["population"]) == {"all", "completers"}
     assert set(e["wave"]) == {1, 2}
-    assert not e.duplicated(["treatment", "outcome", "wave", "estimand", "level", "scale"]).any()
+    keys = ["treatment", "outcome", "wave", "estimand", "population", "level", "scale"]
+    assert not e.duplicated(keys).any()
     assert e["value"].notna().all()
     ratio = e[(e["scale"] == "ratio")]
     assert np.allclose(ratio["value"], ratio["mean_treated"] / ratio["mean_control"])
@@ -150,10 +152,11 @@ def test_att_differs_from_ate_under_heterogeneity() -> None:
 
 def test_population_truth_is_close_to_a_large_sample() -> None:
     c = simulate_cohort(20_000, seed=8, population_size=20_000)
-    e = c.truth.effects.set_index(["treatment", "outcome", "wave", "estimand", "scale", "level"])
+    e = c.truth.effects.set_index(["treatment", "outcome", "wave", "estimand", "population",
+                                   "scale", "level"])
     for outcome, tol in (("parenting_stress", 0.4), ("no_violence", 0.015),
                          ("total_per_year", 1.5)):
-        key = ("order", outcome, 2, "ATT", "difference")
+        key = ("order", outcome, 2, "ATT", "all", "difference")
         assert e.loc[(*key, "sample"), "value"] == pytest.approx(
             e.loc[(*key, "population"), "value"], abs=tol)
 
@@ -178,6 +181,25 @@ def test_selection_runs_through_problems_not_demographics() -> None:
     assert _logit_lr_pvalue(y, pd.DataFrame({"stress": stress})) < 1e-6
 
 
+def test_completers_population_differs_under_mar() -> None:
+    c = simulate_cohort(4000, seed=13, scenario=Scenario(attrition_strength=1.0),
+                        population_size=0)
+    t = c.truth
+    base_all = t.effects.query("treatment == 'order' and outcome == 'total_per_year' and "
+                               "estimand == 'ATT' and wave == 2 and scale == 'difference' "
+                               "and population == 'all'")["mean_baseline"].iloc[0]
+    base_comp = t.effects.query("treatment == 'order' and outcome == 'total_per_year' and "
+                                "estimand == 'ATT' and wave == 2 and scale == 'difference' "
+                                "and population == 'completers'")["mean_baseline"].iloc[0]
+    assert base_comp < 0.9 * base_all  # severe families drop out: completers are milder
+    n_comp = c.observations.groupby("family_id")["wave"].nunique().eq(3)
+    kb = c.families.set_index("family_id")["group"] == "kb"
+    row = t.effects.query("treatment == 'order' and outcome == 'total_per_year' and "
+                          "estimand == 'ATT' and wave == 2 and scale == 'difference' and "
+                          "population == 'completers'")
+    assert row["n"].iloc[0] == int((n_comp & kb.reindex(n_comp.index)).sum())
+
+
 def test_expected_potential_outcomes_match_simulated_data() -> None:
     """Closed-form expectations (ZINB zeros, clipped normals) agree with realised data."""
     sc = Scenario(attrition="mcar", invalid_rate=0.0)
@@ -188,7 +210,8 @@ def test_expected_potential_outcomes_match_simulated_data() -> None:
     fam = c.families.set_index("family_id")["group"].astype(str)
     e = c.truth.effects
     att = e[(e["treatment"] == "order") & (e["estimand"] == "ATT") & (e["wave"] == 2)
-            & (e["scale"] == "difference") & (e["level"] == "sample")].set_index("outcome")
+            & (e["scale"] == "difference") & (e["level"] == "sample")
+            & (e["population"] == "all")].set_index("outcome")
     inc = family_incidents(c.observations)
     inc2 = inc[(inc["wave"] == 2) & (inc["family_id"].map(fam) == "kb")]
     # realised order families are the treated: their observed mean estimates mean_treated
@@ -229,3 +252,27 @@ def test_scenario_validation_and_replace() -> None:
     assert s.order_effect("parenting_stress") == Scenario().order_effect("parenting_stress")
     assert Scenario.null().order_effect("child_trauma") == 0.0
     assert hash(Scenario()) == hash(Scenario())
+
+
+def _baseline_by_completion(c: Cohort) -> tuple[float, float, float]:
+    from kbeffect.data.derive import family_incidents
+
+    inc = family_incidents(c.observations, invalid="include")
+    waves = c.observations.groupby("family_id")["wave"].nunique()
+    base = np.log1p(inc[inc["wave"] == 0].set_index("family_id")["total"])
+    done = waves.reindex(base.index) == 3
+    return float(base[done].mean()), float(base[~done].mean()), float(done.mean())
+
+
+@pytest.mark.parametrize("mechanism", ["mar", "mcar", "mnar"])
+def test_attrition_mechanisms(mechanism: str) -> None:
+    sc = Scenario(attrition=mechanism, attrition_strength=0.6)  # type: ignore[arg-type]
+    c = simulate_cohort(8000, seed=21, scenario=sc, truth=False)
+    done, dropped, share = _baseline_by_completion(c)
+    assert share == pytest.approx(0.56, abs=0.03)  # marginal rates fixed by the calibration
+    if mechanism == "mar":
+        assert dropped - done > 0.2  # more severe families drop out
+    elif mechanism == "mcar":
+        assert abs(dropped - done) < 0.08
+    else:  # dropout follows later violence, which baseline severity only partly predicts
+        assert dropped - done > 0.0

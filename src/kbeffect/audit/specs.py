@@ -18,7 +18,7 @@ from scipy import stats
 
 from kbeffect.audit.frame import CONFOUNDERS, DEMOGRAPHICS, complete_on
 
-__all__ = ["SpecEstimate", "published_anova", "run_matched", "run_ipw_did", "run_nb_mixed"]
+__all__ = ["SpecEstimate", "published_anova", "run_ipw_did", "run_matched", "run_nb_mixed"]
 
 _PS_DEMOGRAPHICS = "~ C(income) + paid_work + C(education) + migration + single_parent"
 _PS_FULL = _PS_DEMOGRAPHICS + " + child_trauma_t0 + stress_t0 + competence_t0"
@@ -79,7 +79,7 @@ def _match(sample: pd.DataFrame, covariates: str, seed: int) -> pd.DataFrame:
 
 def published_anova(frame: pd.DataFrame, *, seed: int) -> tuple[SpecEstimate, pd.DataFrame,
                                                                  pd.DataFrame]:
-    """The published analysis: matched completers, RM-ANOVA of total incidents (Table 5.8).
+    """Run the published analysis: matched completers, RM-ANOVA of incidents (Table 5.8).
 
     Returns
     -------
@@ -132,7 +132,7 @@ def _boot_summary(res: Any) -> tuple[float, float, float, float, float]:
 
 def run_matched(frame: pd.DataFrame, *, confounders: bool, B: int, seed: int,
                 progress: bool = False) -> SpecEstimate:
-    """Matched completers with a pair-cluster bootstrap of the mean pair difference.
+    """Estimate on matched completers with a pair-cluster bootstrap of the pair difference.
 
     ``confounders=False`` is the published match (5 demographics); ``True`` adds the
     baseline child trauma, parenting stress and competence that drive selection.
@@ -183,7 +183,7 @@ def run_ipw_did(frame: pd.DataFrame, *, B: int, seed: int,
         label="IPW DiD (ATT), all families seen at T0 and T2, PS with selection variables",
         estimate=est, std_error=se, conf_low=lo, conf_high=hi, p_value=p, n_treated=n1,
         n_control=int(len(sample) - n1), inference=f"cluster bootstrap over families, B={B}",
-        extra={"sandwich_se": float(fit.std_error)},
+        extra={"sandwich_se": float(fit.se)},
     )
 
 

@@ -51,12 +51,12 @@ ACTIVE_VIOLENCE: Final = 0.5             # loading of the violence-level factor 
 ACTIVE_CONFOUNDING: Final = 0.30         # - loading of (u_c + u_p) on going on (waves 1-2)
 RATE_CONFOUNDING: Final = (0.0, 0.25)    # - loading of (u_c + u_p) on the log rate, waves 1-2
 #: log annual rate (at v_f = 0) and structural-zero probability per subscale
-PV_LOG_RATE: Final = MappingProxyType({"psych": 3.78, "phys": 3.15, "sexual": 2.65, "injury": 2.70})
+PV_LOG_RATE: Final = MappingProxyType({"psych": 3.73, "phys": 3.15, "sexual": 2.65, "injury": 2.70})
 PV_ZERO: Final = MappingProxyType({"psych": 0.42, "phys": 0.57, "sexual": 0.79, "injury": 0.74})
 P_MILD_ONLY: Final = 0.60               # families whose incidents are all minor
 PV_SEVERE: Final = MappingProxyType({"psych": 0.04, "phys": 0.12, "sexual": 0.15, "injury": 0.15})
-CMP_LOG_RATE: Final = MappingProxyType({"psych": 1.88, "phys": 1.48, "neglect": 1.28})
-CMP_ZERO: Final = MappingProxyType({"psych": 0.12, "phys": 0.52, "neglect": 0.58})
+CMP_LOG_RATE: Final = MappingProxyType({"psych": 1.83, "phys": 1.43, "neglect": 1.23})
+CMP_ZERO: Final = MappingProxyType({"psych": 0.15, "phys": 0.52, "neglect": 0.63})
 CMP_SEVERE: Final = MappingProxyType({"psych": 0.03, "phys": 0.07, "neglect": 0.05})
 CMC_ZERO: Final = MappingProxyType({"psych": 0.20, "phys": 0.35, "witness": 0.30})
 CMC_SEVERE: Final = MappingProxyType({"psych": 0.04, "phys": 0.08, "witness": 0.08})
@@ -68,7 +68,7 @@ CMP_CAP: Final = MappingProxyType({"psych": 125, "phys": 325, "neglect": 125})
 CMC_CAP: Final = MappingProxyType({"psych": 125, "phys": 325, "witness": 250})
 #: change of the log rate while violence goes on, waves 1 and 2 (partner violence, child abuse)
 PV_TREND: Final = (-0.50, -0.35)
-CMP_TREND: Final = MappingProxyType({"psych": (-0.05, 0.30), "phys": (-0.60, -0.40),
+CMP_TREND: Final = MappingProxyType({"psych": (-0.05, 0.25), "phys": (-0.60, -0.50),
                                      "neglect": (-0.20, 0.65)})
 CMC_TREND: Final = (-0.60, -0.40)        # child self-report (psych, phys)
 #: probability that a whole report (row) is zero while violence goes on, waves 0-2

@@ -21,10 +21,12 @@ def structural_parameters(world: World) -> pd.DataFrame:
 
     Order effects are heterogeneous (multiplier ``h_f = max(0, 1 + het * u_child)``); each
     is given at ``h_f = 1`` (``*_w1``, ``*_w2``) and averaged over order families
-    (``*_att_w*``) and over order and voluntary families (``*_ate_w*``), which is what a
-    model with a single order x wave coefficient estimates when it is otherwise correct.
-    Wellbeing coefficients are in score units of the column (parent self-report for parent
-    scales, parent report for child scales, before clipping to the range).
+    (``*_att_w*``) and over order and voluntary families (``*_ate_w*``). They are the
+    *direct* coefficients of the generating equations: the order also acts through help
+    (order families get more GGZ and less specialised DV help) and, for wellbeing, through
+    violence, so the total effects in :attr:`Truth.effects` differ from them. Wellbeing
+    coefficients are in score units of the column (parent self-report for parent scales,
+    parent report for child scales, before clipping to the range).
     """
     sc = world.scenario
     s = world.structure
@@ -65,7 +67,9 @@ def structural_parameters(world: World) -> pd.DataFrame:
                 for tag, mult in (("", 1.0), ("_att", mean_att), ("_ate", mean_ate)):
                     add(f"order_x_wave{tag}_w{w}:{spec.column}", unit * eff * f * mult,
                         "score units",
-                        f"order x wave {w} coefficient of {spec.column} in a linear mixed model")
+                        f"direct order x wave {w} coefficient of {spec.column} (linear "
+                        "predictor, before clipping; the total effect in Truth.effects adds "
+                        "the paths through violence and help)")
             for h in HELP_TYPES:
                 he = sc.help_effect(h, spec.construct)
                 if he != 0.0:

@@ -31,8 +31,10 @@ def population_effects(scenario: Scenario, size: int = 100_000,
     ATE/ATT is of order ``sd / sqrt(size)``: with the default 100,000 families about 0.02
     points of parenting stress and 0.2 percentage points of a probability.
     """
-    world = draw_world(size, scenario, np.random.default_rng(seed))
-    return effects_table(world, "population")
+    rng = np.random.default_rng(seed)
+    world = draw_world(size, scenario, rng)
+    present = realise(world, rng).present
+    return effects_table(world, "population", np.asarray(present.all(axis=1)))
 
 
 def simulate_cohort(
@@ -98,7 +100,7 @@ def simulate_cohort(
             "scenario": scenario.to_dict(), "n_families": n}
     result_truth = None
     if truth:
-        effects = effects_table(world, "sample")
+        effects = effects_table(world, "sample", np.asarray(real.present.all(axis=1)))
         if population_size > 0:
             effects = pd.concat([effects, population_effects(scenario, int(population_size))],
                                 ignore_index=True)

@@ -143,7 +143,7 @@ class Scenario:
     violence_family_sd: float = 0.8
     nb_shape: float = 1.5
     zero_inflation: float = 1.0
-    reporter_bias: float = 0.90
+    reporter_bias: float = 0.80
     invalid_rate: float = 0.025
 
     def __post_init__(self) -> None:

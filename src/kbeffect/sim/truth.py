@@ -10,6 +10,10 @@ Estimands (rows of :attr:`Truth.effects`)
 ``estimand``
     ``"ATT"``: averaged over treated units (order families; recipients of the help type);
     ``"ATE"``: over all units of order and voluntary families.
+``population``
+    ``"all"``: every unit at T0 (dropouts included); ``"completers"``: units of families
+    observed at all three waves (the report's analysis population; under MAR or MNAR
+    attrition its effects differ from the T0 population's).
 ``level``
     ``"sample"``: average over this cohort's units (all T0 units, dropouts included) of
     each unit's expected potential outcomes given its latent variables (outcome noise
@@ -40,7 +44,7 @@ from kbeffect.sim.latent import GROUP_CODES
 __all__ = ["EFFECT_COLUMNS", "Truth", "effects_table"]
 
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "treatment", "outcome", "unit", "wave", "estimand", "level", "scale", "value",
+    "treatment", "outcome", "unit", "wave", "estimand", "population", "level", "scale", "value",
     "mean_treated", "mean_control", "mean_baseline", "n",
 )
 
@@ -68,7 +72,8 @@ class Truth:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def effect(self, treatment: str, outcome: str, *, wave: int = 2, estimand: str = "ATT",
-               level: str = "sample", scale: str = "difference") -> float:
+               level: str = "sample", scale: str = "difference",
+               population: str = "all") -> float:
         """Return one true effect.
 
         Raises
@@ -78,11 +83,13 @@ class Truth:
         """
         e = self.effects
         hit = e[(e["treatment"] == treatment) & (e["outcome"] == outcome) & (e["wave"] == wave)
-                & (e["estimand"] == estimand) & (e["level"] == level) & (e["scale"] == scale)]
+                & (e["estimand"] == estimand) & (e["level"] == level) & (e["scale"] == scale)
+                & (e["population"] == population)]
         if len(hit) != 1:
             raise SpecificationError(
                 f"no true effect for treatment={treatment!r}, outcome={outcome!r}, wave={wave!r},"
-                f" estimand={estimand!r}, level={level!r}, scale={scale!r}; see Truth.effects.")
+                f" estimand={estimand!r}, level={level!r}, scale={scale!r}, "
+                f"population={population!r}; see Truth.effects.")
         return float(hit["value"].iloc[0])
 
     def parameter(self, name: str) -> float:
@@ -151,11 +158,12 @@ def _set_help(arr: np.ndarray, j: int, value: bool) -> np.ndarray:
 
 
 def _rows(treatment: str, y1: dict[str, np.ndarray], y0: dict[str, np.ndarray],
-          targets: dict[str, dict[str, np.ndarray]], level: str) -> list[dict[str, Any]]:
+          targets: dict[tuple[str, str], dict[str, np.ndarray]],
+          level: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for outcome, (unit, _) in OUTCOMES.items():
         waves = (2,) if outcome == "violence_stopped" else (1, 2)
-        for estimand, masks in targets.items():
+        for (estimand, population), masks in targets.items():
             mask = masks[unit]
             a, b = y1[outcome][mask], y0[outcome][mask]
             for w in waves:
@@ -169,13 +177,30 @@ def _rows(treatment: str, y1: dict[str, np.ndarray], y0: dict[str, np.ndarray],
                     scales.append(("ratio", m1 / m0 if m0 > 0 else np.nan))
                 for scale, value in scales:
                     rows.append({"treatment": treatment, "outcome": outcome, "unit": unit,
-                                 "wave": w, "estimand": estimand, "level": level,
+                                 "wave": w, "estimand": estimand, "population": population,
+                                 "level": level,
                                  "scale": scale, "value": value, "mean_treated": m1,
                                  "mean_control": m0, "mean_baseline": base, "n": n})
     return rows
 
 
-def effects_table(world: World, level: str) -> pd.DataFrame:
+def _targets(fam: dict[str, np.ndarray], completers: np.ndarray, s: Any,
+             parent: dict[str, np.ndarray] | None = None,
+             child: dict[str, np.ndarray] | None = None) -> dict[tuple[str, str],
+                                                               dict[str, np.ndarray]]:
+    """Return the unit masks per (estimand, analysis population)."""
+    out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for est, m in fam.items():
+        mp = m[s.parent_family] if parent is None else parent[est]
+        mc = m[s.child_family] if child is None else child[est]
+        out[(est, "all")] = {"family": m, "parent": mp, "child": mc}
+        out[(est, "completers")] = {"family": m & completers,
+                                    "parent": mp & completers[s.parent_family],
+                                    "child": mc & completers[s.child_family]}
+    return out
+
+
+def effects_table(world: World, level: str, completers: np.ndarray) -> pd.DataFrame:
     """Compute every true effect of a world (see the module docstring).
 
     Parameters
@@ -184,6 +209,8 @@ def effects_table(world: World, level: str) -> pd.DataFrame:
         The simulated world (the cohort itself, or a large Monte Carlo population).
     level : {"sample", "population"}
         Label of the ``level`` column.
+    completers : numpy.ndarray of bool, shape (n_families,)
+        Families observed at all three waves (the ``"completers"`` analysis population).
 
     Returns
     -------
@@ -202,9 +229,7 @@ def effects_table(world: World, level: str) -> pd.DataFrame:
     ph0, ch0 = world.help_under(zeros)
     y1 = unit_outcomes(world, ones, ph1, ch1)
     y0 = unit_outcomes(world, zeros, ph0, ch0)
-    targets = {est: {"family": m, "parent": m[s.parent_family], "child": m[s.child_family]}
-               for est, m in fam_masks.items()}
-    rows += _rows("order", y1, y0, targets, level)
+    rows += _rows("order", y1, y0, _targets(fam_masks, completers, s), level)
     # help types, under the realised order
     order = world.order
     ph, ch = world.help_under(order)
@@ -223,13 +248,11 @@ def effects_table(world: World, level: str) -> pd.DataFrame:
             if y_real is None:
                 y_real = unit_outcomes(world, order, ph, ch)
             y1 = y0 = y_real
-        fam_scope = in_scope
-        targets = {
-            "ATT": {"family": got_f & fam_scope, "parent": got_p & fam_scope[s.parent_family],
-                    "child": got_c & fam_scope[s.child_family]},
-            "ATE": {"family": fam_scope, "parent": fam_scope[s.parent_family],
-                    "child": fam_scope[s.child_family]},
-        }
+        targets = _targets({"ATT": got_f & in_scope, "ATE": in_scope}, completers, s,
+                           parent={"ATT": got_p & in_scope[s.parent_family],
+                                   "ATE": in_scope[s.parent_family]},
+                           child={"ATT": got_c & in_scope[s.child_family],
+                                  "ATE": in_scope[s.child_family]})
         rows += _rows(f"help_{h}", y1, y0, targets, level)
     out = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     out["wave"] = out["wave"].astype(np.int64)

@@ -20,7 +20,13 @@ import pandas as pd
 
 from kbeffect._formula import design_matrices
 from kbeffect._results import Exclusions
-from kbeffect._validation import check_columns, check_literal, check_no_missing
+from kbeffect._validation import (
+    check_columns,
+    check_literal,
+    check_no_missing,
+    check_positive_int,
+    check_probability,
+)
 from kbeffect.errors import (
     ConvergenceWarning,
     DataError,
@@ -116,6 +122,8 @@ def mixed(
     check_literal("family", family, FAMILIES)
     check_literal("missing", missing, ("raise", "drop"))
     check_literal("vcov", vcov, ("model", "robust", None))
+    n_agq = check_positive_int("n_agq", n_agq)
+    conf_level = check_probability("conf_level", conf_level)
     group_cols = [groups] if isinstance(groups, str) else list(groups)
     if not group_cols:
         raise SpecificationError("groups must name at least one grouping column.")
@@ -162,6 +170,11 @@ def mixed(
         )
     codes = _code_groups(used, group_cols)
     n_fam = int(codes[0].max()) + 1
+    if n_fam < 2:
+        raise DataError(
+            f"{group_cols[0]!r} has {n_fam} group(s) after exclusions; a mixed model needs "
+            "at least two (and many more for stable variance estimates)."
+        )
     w = _family_weights(used, weights, group_cols[0], n_fam) if weights is not None else None
 
     zi = None
@@ -198,6 +211,7 @@ def mixed(
         vcov_type=vcov,
         conf_level=conf_level,
         exclusions=excl,
+        group_index=_group_index(used, group_cols),
         spec=dm.spec,
         zi_spec=zi.spec if zi is not None else None,
         exposure=exposure,
@@ -235,6 +249,15 @@ def _code_groups(used: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, ...]:
         key = pd.MultiIndex.from_arrays([used[cols[0]], used[c]])
         codes.append(np.asarray(pd.factorize(key, sort=True)[0], dtype=np.int64))
     return tuple(codes)
+
+
+def _group_index(used: pd.DataFrame, cols: list[str]) -> dict[str, pd.Index]:
+    """Labels of the groups of each level in the order of their integer codes."""
+    out: dict[str, pd.Index] = {cols[0]: pd.Index(np.sort(used[cols[0]].unique()), name=cols[0])}
+    for c in cols[1:]:
+        key = pd.MultiIndex.from_arrays([used[cols[0]], used[c]])
+        out[c] = pd.MultiIndex.from_tuples(sorted(set(key)), names=[cols[0], c])
+    return out
 
 
 def _family_weights(

@@ -70,6 +70,10 @@ class LmmFit:
         deviance), for Satterthwaite degrees of freedom; ``None`` when not computed.
     jac_cov : ndarray, shape (n_theta + 1, p, p) or None
         Derivative of ``cov_params`` with respect to ``(theta, sigma)``.
+    ranef : dict of str to ndarray
+        Conditional modes (BLUPs) of the random effects of each level, shape
+        ``(n_groups, 1)`` or ``(n_groups, 2)`` (intercept, slope), groups in the order of
+        their codes.
     family : str
         Always ``"gaussian"``.
     """
@@ -93,6 +97,7 @@ class LmmFit:
     message: str
     vcov_varpar: np.ndarray | None
     jac_cov: np.ndarray | None
+    ranef: dict[str, np.ndarray]
     family: str = "gaussian"
 
 
@@ -183,6 +188,8 @@ def fit_lmm(
 
     re_cov, re_sd, singular = _variance_components(theta, layout, names, slope_name, sigma2)
     converged, message = _diagnose(res, state.gradient, theta, layout)
+    assert state.vinv_resid is not None
+    ranef = _blups(theta, layout, names, groups, slope, state.vinv_resid)
     vcov_vp = jac = None
     if satterthwaite:
         vcov_vp, jac = satterthwaite_pieces(theta, float(np.sqrt(sigma2)), structure, w, reml)
@@ -206,7 +213,34 @@ def fit_lmm(
         message=message,
         vcov_varpar=vcov_vp,
         jac_cov=jac,
+        ranef=ranef,
     )
+
+
+def _blups(
+    theta: np.ndarray,
+    layout: list[tuple[int, str]],
+    names: tuple[str, ...],
+    groups: tuple[np.ndarray, ...],
+    slope: np.ndarray | None,
+    vinv_resid: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """BLUPs ``b_g = Lambda Lambda' sum_{rows in g} z_a (V^{-1} e)_a`` per level.
+
+    ``sigma^2`` cancels between ``G = sigma^2 Lambda Lambda'`` and ``Var(y) = sigma^2 V``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for lev, name in enumerate(names):
+        codes = np.unique(np.asarray(groups[lev]), return_inverse=True)[1]
+        vals = {role: theta[j] for j, (lv, role) in enumerate(layout) if lv == lev}
+        s0 = np.bincount(codes, weights=vinv_resid)
+        if "l21" in vals and slope is not None:
+            lam = np.array([[vals["l11"], 0.0], [vals["l21"], vals["l22"]]])
+            s1 = np.bincount(codes, weights=vinv_resid * slope)
+            out[name] = np.column_stack([s0, s1]) @ (lam @ lam.T)
+        else:
+            out[name] = (vals["l11"] ** 2 * s0)[:, None]
+    return out
 
 
 def _variance_components(

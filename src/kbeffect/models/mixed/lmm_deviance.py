@@ -53,6 +53,8 @@ class GlsState:
     scores : ndarray, shape (G, p) or None
         Per-family GLS score contributions ``X_i' V_i^{-1} e_i`` (unweighted), in the order
         of the sorted family codes.
+    vinv_resid : ndarray, shape (n,) or None
+        ``V^{-1} e`` per row in the input order (with ``scores``), for the BLUPs.
     """
 
     beta: np.ndarray
@@ -63,6 +65,7 @@ class GlsState:
     deviance: float
     gradient: np.ndarray | None
     scores: np.ndarray | None
+    vinv_resid: np.ndarray | None = None
 
 
 def evaluate(
@@ -131,10 +134,12 @@ def evaluate(
 
     grad = None
     score_arr = None
+    vinv_e = np.zeros(1)
     if gradient or scores:
         d_dc = np.zeros(len(c))
         a_inv = np.linalg.inv(A) if reml else None
         score_arr = np.zeros((sum(len(bt.family) for bt in structure.batches), p))
+        vinv_e = np.zeros(structure.n_obs + 1)  # last slot collects the padding rows
         beta1 = np.r_[-beta, 1.0]
         for batch, W in zip(structure.batches, inverses, strict=True):
             k, m = batch.y.shape
@@ -142,6 +147,7 @@ def evaluate(
             e = batch.XY @ beta1
             u = np.einsum("kab,kb->ka", W, e)
             score_arr[batch.family] = np.einsum("kmp,km->kp", batch.X, u)
+            vinv_e[batch.rows] = u
             if not gradient:
                 continue
             # d dev / d V_i = w_i (W_i - (nu / r2) u_i u_i' - [W_i X_i A^-1 X_i' W_i]_REML)
@@ -165,6 +171,7 @@ def evaluate(
         deviance=float(dev),
         gradient=grad,
         scores=score_arr,
+        vinv_resid=vinv_e[:-1] if scores else None,
     )
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kbeffect._results import Exclusions, Summary, lazy_pyplot
-from kbeffect._validation import check_literal, check_probability
+from kbeffect._results import Exclusions, Summary
+from kbeffect._validation import check_literal
 from kbeffect.errors import EstimationError, SpecificationError
+from kbeffect.models.mixed.lmm_tables import coef_plot, inference_table
 
 __all__ = ["MixedResult", "coef_plot", "inference_table"]
 
@@ -43,6 +44,8 @@ class MixedResult:
         Default level of confidence intervals.
     exclusions : Exclusions
         Rows left out and why.
+    group_index : dict of str to Index
+        Labels of the groups of each level (inner levels: (family, inner) pairs).
     spec : object
         Formula spec that rebuilds the design for new data.
     zi_spec : object or None
@@ -64,6 +67,7 @@ class MixedResult:
     vcov_type: str
     conf_level: float
     exclusions: Exclusions = field(default_factory=Exclusions)
+    group_index: dict[str, pd.Index] = field(default_factory=dict)
     spec: Any = None
     zi_spec: Any = None
     exposure: str | None = None
@@ -173,10 +177,8 @@ class MixedResult:
 
     @property
     def _n_fixed(self) -> int:
-        n_fixed = getattr(self.fit, "n_fixed", None)
-        if n_fixed is not None:
-            return int(n_fixed)
-        return len(self.param_names) if self.family == "gaussian" else _count_fixed(self)
+        """Number of fixed effects (count / ordinal kernels report ``n_fixed``)."""
+        return int(getattr(self.fit, "n_fixed", len(self.param_names)))
 
     def wald_test(self, terms: str | Sequence[str]) -> pd.DataFrame:
         """Joint test that the named coefficients are zero (e.g. all group x wave terms).
@@ -275,6 +277,28 @@ class MixedResult:
                          "std_dev": sigma, "corr": np.nan})
         return pd.DataFrame(rows, columns=["level", "term", "variance", "std_dev", "corr"])
 
+    def ranef(self, level: str | None = None) -> pd.DataFrame:
+        """Conditional modes (BLUPs) of the random effects of one level.
+
+        Parameters
+        ----------
+        level : str, optional
+            Grouping column (default the outermost, the family).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by group label (inner levels by ``(family, inner)``), one column per
+            random effect (``"(Intercept)"``, and the slope column with a random slope).
+        """
+        level = level or self.groups[0]
+        check_literal("level", level, self.groups)
+        values = np.atleast_2d(np.asarray(self.fit.ranef[level], float))
+        if values.shape[0] == 1 and values.shape[1] != 1:
+            values = values.T
+        cols = ["(Intercept)", self.random_slope or "slope"][: values.shape[1]]
+        return pd.DataFrame(values, index=self.group_index.get(level), columns=cols)
+
     def summary(self) -> Summary:
         """Return a printable :class:`~kbeffect._results.Summary` of the fit."""
         header = {
@@ -370,44 +394,3 @@ class MixedResult:
         from kbeffect.models.mixed import clmm
 
         return np.asarray(clmm.predict_proba(self.fit, self.design(newdata), kind=kind), float)
-
-
-def coef_plot(tab: pd.DataFrame, title: str, conf_level: float) -> Any:
-    """Forest plot of a tidy table (``term, estimate, conf_low, conf_high``)."""
-    plt = lazy_pyplot()
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(tab) + 1.2))
-    pos = np.arange(len(tab))[::-1]
-    ax.errorbar(tab["estimate"], pos, xerr=[tab["estimate"] - tab["conf_low"],
-                tab["conf_high"] - tab["estimate"]], fmt="o", color="black", capsize=3)
-    ax.axvline(0.0, color="grey", lw=0.8, ls="--")
-    ax.set_yticks(pos, tab["term"])
-    ax.set_xlabel(f"estimate ({100 * conf_level:.0f}% CI)")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def _count_fixed(res: MixedResult) -> int:
-    """Count the fixed effects of a GLMM fit (parameters named after design columns)."""
-    names = [str(c) for c in getattr(res.spec, "column_names", ())]
-    if names:
-        return sum(1 for n in res.param_names if n in names)
-    return len(res.param_names)
-
-
-def inference_table(
-    names: list[str], est: np.ndarray, se: np.ndarray, df: np.ndarray, conf_level: float
-) -> pd.DataFrame:
-    """Tidy table with t (finite ``df``) or normal (``df = inf``) inference."""
-    conf_level = check_probability("conf_level", conf_level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = est / se
-    finite = np.isfinite(df)
-    p = np.where(finite, 2 * stats.t.sf(np.abs(stat), np.where(finite, df, 1.0)),
-                 2 * stats.norm.sf(np.abs(stat)))
-    q = np.where(finite, stats.t.ppf(0.5 + conf_level / 2, np.where(finite, df, 1.0)),
-                 stats.norm.ppf(0.5 + conf_level / 2))
-    return pd.DataFrame({
-        "term": names, "estimate": est, "std_error": se, "statistic": stat, "df": df,
-        "p_value": p, "conf_low": est - q * se, "conf_high": est + q * se,
-    })
