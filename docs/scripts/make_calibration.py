@@ -21,9 +21,12 @@ from kbeffect.sim.calibration import CALIBRATION_SEED
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _fmt(x: float) -> str:
-    if pd.isna(x):
+def _fmt(value: object) -> str:
+    x = float(value)  # type: ignore[arg-type]
+    if np.isnan(x):
         return ""
+    if abs(x) < 1e-9:
+        return "0"
     return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
 
 
@@ -69,8 +72,8 @@ def main(n_seeds: int = 30) -> str:
         "| source |",
         "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|---|",
     ]
-    for r in table.itertuples(index=False):
-        wave = "" if pd.isna(r.wave) else str(int(r.wave))
+    waves = ["" if pd.isna(w) else str(int(w)) for w in table["wave"].astype("Float64")]
+    for wave, r in zip(waves, table.itertuples(index=False), strict=True):
         lines.append(
             f"| {r.margin} | {r.group} | {wave} | {_fmt(r.target)} | {_fmt(r.tolerance)} | "
             f"{_fmt(r.simulated)} | {'yes' if r.within_tolerance else '**no**'} | "

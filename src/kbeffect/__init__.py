@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "simulate_cohort": "kbeffect.sim",
     "Scenario": "kbeffect.sim",
     "Truth": "kbeffect.sim",
+    "calibration_table": "kbeffect.sim",
     # published analyses
     "rm_anova": "kbeffect.models.anova",
     "RMAnovaResult": "kbeffect.models.anova",

@@ -78,7 +78,8 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         from kbeffect.sim import simulate_cohort
 
-        cohort = simulate_cohort(args.families, seed=args.seed)
+        # the audit compares with the sample truth; the population Monte Carlo is not needed
+        cohort = simulate_cohort(args.families, seed=args.seed, population_size=0)
     report = cohort.validate()
     suppress = args.suppress_below or None
     audit = robustness_audit(cohort, bootstrap=args.bootstrap, seed=args.seed,

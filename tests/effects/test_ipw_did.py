@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,8 @@ from scipy.special import expit
 
 from kbeffect.effects.ipw_did import ipw_did
 from kbeffect.errors import DataError, SchemaError, SpecificationError
-from kbeffect.inference.bootstrap import bootstrap
+from kbeffect.inference.bootstrap import bootstrap, replicate_weights
+from kbeffect.inference.bootstrap.weights import root_seed_sequence
 
 TRUE_EFFECT = 0.5
 
@@ -46,7 +49,7 @@ def _stacked_psi(theta: np.ndarray, X: np.ndarray, d: np.ndarray, delta: np.ndar
 
 @pytest.mark.parametrize("estimand", ["att", "ate", "ato"])
 def test_estimate_and_sandwich_against_independent_computation(
-    fam: pd.DataFrame, estimand: str
+    fam: pd.DataFrame, estimand: Any
 ) -> None:
     res = ipw_did(fam, treatment="d", covariates=["x1", "income"], outcome_pre="y0",
                   outcome_post="y2", estimand=estimand)
@@ -81,6 +84,7 @@ def test_estimate_and_sandwich_against_independent_computation(
 
 
 def test_bootstrap_se_agrees_with_sandwich_and_truth_is_covered(fam: pd.DataFrame) -> None:
+    estimand: Any
     for estimand in ("att", "ato"):
         res = ipw_did(fam, treatment="d", covariates=["x1", "income"], outcome_pre="y0",
                       outcome_post="y2", estimand=estimand)
@@ -131,7 +135,7 @@ def test_missing_values_raise_or_are_counted(fam: pd.DataFrame) -> None:
     bad = fam.copy()
     bad.loc[[0, 1], "y2"] = np.nan
     bad.loc[5, "x1"] = np.nan
-    kw = {"treatment": "d", "covariates": ["x1", "income"], "outcome_pre": "y0",
+    kw: dict[str, Any] = {"treatment": "d", "covariates": ["x1", "income"], "outcome_pre": "y0",
           "outcome_post": "y2", "unit": "fid"}
     with pytest.raises(DataError, match="y2"):
         ipw_did(bad, **kw)
@@ -146,13 +150,14 @@ def test_missing_values_raise_or_are_counted(fam: pd.DataFrame) -> None:
 
 
 def test_bad_input(fam: pd.DataFrame) -> None:
-    kw = {"covariates": ["x1"], "outcome_pre": "y0", "outcome_post": "y2"}
+    kw: dict[str, Any] = {"covariates": ["x1"], "outcome_pre": "y0", "outcome_post": "y2"}
     with pytest.raises(DataError, match="treatment"):
         ipw_did(fam.assign(d=fam.d * 2), treatment="d", **kw)
     with pytest.raises(SchemaError, match="nope"):
         ipw_did(fam, treatment="nope", **kw)
     with pytest.raises(SpecificationError, match="estimand"):
-        ipw_did(fam, treatment="d", estimand="atc", **kw)
+        bad: Any = "atc"
+        ipw_did(fam, treatment="d", estimand=bad, **kw)
     with pytest.raises(SpecificationError, match="outcome_pre"):
         ipw_did(fam, treatment="d", covariates=["x1"])
     with pytest.raises(DataError, match="unit"):
@@ -164,3 +169,33 @@ def test_bad_input(fam: pd.DataFrame) -> None:
     sep = fam.assign(x1=fam.d.astype(float))  # covariate predicts treatment perfectly
     with pytest.raises(DataError, match="separation"):
         ipw_did(sep, treatment="d", **kw)
+
+
+@pytest.mark.parametrize("estimand", ["att", "ate", "ato"])
+def test_replicate_sandwich_se_equals_ipw_did_on_resampled_data(estimand: Any) -> None:
+    # children (rows) nested in families; family-level treatment and covariates
+    rng = np.random.default_rng(12)
+    fam = _families(60, 5)
+    kids = fam.loc[np.repeat(fam.index, rng.integers(1, 3, len(fam)))].reset_index(drop=True)
+    kids["y2"] = kids["y2"] + rng.normal(size=len(kids))
+    kw: dict[str, Any] = {"treatment": "d", "covariates": ["x1", "income"], "outcome_pre": "y0",
+          "outcome_post": "y2", "estimand": estimand}
+    res = ipw_did(kids, cluster="fid", **kw)
+    boot = bootstrap(res, kids, cluster="fid", B=6, seed=4, studentize=True)
+    assert boot.se0 is not None and boot.theta_se is not None
+    assert boot.se0[0] == pytest.approx(res.se, rel=1e-10)
+    W = replicate_weights("multinomial", 60, 6, root_seed_sequence(4))
+    ids = np.sort(kids["fid"].unique())
+    for b in range(6):
+        parts = [kids[kids.fid == g].assign(copy=c) for g, k in zip(ids, W[b].astype(int),
+                                                                     strict=True)
+                 for c in range(k)]
+        sample = pd.concat(parts, ignore_index=True)
+        sample["cl"] = sample["fid"].astype(str) + "_" + sample["copy"].astype(str)
+        ref = ipw_did(sample, cluster="cl", **kw)
+        assert boot.theta[b, 0] == pytest.approx(ref.estimate, abs=1e-10)
+        assert boot.theta_se[b, 0] == pytest.approx(ref.se, rel=1e-8)
+    big = bootstrap(res, kids, cluster="fid", B=199, seed=4, studentize=True)
+    lo, hi = big.ci("studentized").iloc[0]
+    assert lo < res.estimate < hi
+    assert 0 < big.pvalue(method="studentized").iloc[0] <= 1

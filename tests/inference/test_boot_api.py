@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,10 @@ def fam() -> pd.DataFrame:
 
 def test_same_seed_same_replicates_whatever_the_chunking(fam: pd.DataFrame) -> None:
     ref = bootstrap(SPEC, fam, cluster="fid", B=300, seed=11)
-    for kw in ({"chunk_size": 1}, {"chunk_size": 37, "n_jobs": 2}, {"chunk_size": 64, "n_jobs": 3}):
+    options: list[dict[str, Any]] = [
+        {"chunk_size": 1}, {"chunk_size": 37, "n_jobs": 2}, {"chunk_size": 64, "n_jobs": 3}
+    ]
+    for kw in options:
         other = bootstrap(SPEC, fam, cluster="fid", B=300, seed=11, **kw)
         # weights are bit-identical; estimates agree up to BLAS rounding of the batch shape
         np.testing.assert_allclose(other.theta, ref.theta, rtol=1e-12, atol=1e-14)
@@ -64,7 +68,7 @@ def _ipw_did_statsmodels(data: pd.DataFrame, w: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "bayesian"])
-def test_generic_looped_path_equals_batched_path(fam: pd.DataFrame, kind: str) -> None:
+def test_generic_looped_path_equals_batched_path(fam: pd.DataFrame, kind: Any) -> None:
     batched = bootstrap(SPEC, fam, cluster="fid", B=20, seed=5, kind=kind)
     looped = bootstrap(_ipw_did_statsmodels, fam, cluster="fid", B=20, seed=5, kind=kind)
     assert batched.batched and not looped.batched
@@ -101,6 +105,7 @@ def test_cluster_bootstrap_se_matches_cluster_robust_se() -> None:
     # theory: the cluster bootstrap variance estimates the CR sandwich (MC error ~2%)
     np.testing.assert_allclose(boot.se.to_numpy(), fit.bse.to_numpy(), rtol=0.08)
     np.testing.assert_allclose(boot.theta0, fit.params.to_numpy(), atol=1e-10)
+    assert boot.se0 is not None
     np.testing.assert_allclose(boot.se0, fit.bse.to_numpy(), rtol=1e-10)
     # the wild (Rademacher) replicate variance is exactly CR0 in expectation
     wild = bootstrap(WLS("y ~ x + g"), kids, cluster="fid", B=2000, seed=4, kind="rademacher")
@@ -166,15 +171,19 @@ def test_argument_errors(fam: pd.DataFrame) -> None:
     with pytest.raises(SpecificationError, match="wild"):
         bootstrap(SPEC, fam, cluster="fid", B=10, kind="webb")
     with pytest.raises(SpecificationError, match="kind"):
-        bootstrap(SPEC, fam, B=10, kind="parametric")
+        bootstrap(SPEC, fam, B=10, kind=cast(Any, "parametric"))
     with pytest.raises(SpecificationError, match="B must"):
         bootstrap(SPEC, fam, B=1)
     with pytest.raises(SpecificationError, match="backend"):
-        bootstrap(SPEC, fam, B=10, backend="mpi")
+        bootstrap(SPEC, fam, B=10, backend=cast(Any, "mpi"))
     with pytest.raises(SpecificationError, match="estimator"):
         bootstrap(42, fam, B=10)
     with pytest.raises(SpecificationError, match="DataFrame"):
-        bootstrap(SPEC, fam.to_numpy(), B=10)
+        bootstrap(SPEC, cast(Any, fam.to_numpy()), B=10)
+    with pytest.raises(SpecificationError, match="studentize"):
+        bootstrap(lambda d, w: 1.0, fam, B=10, studentize=True)
+    with pytest.raises(SpecificationError, match="studentized"):
+        bootstrap(SPEC, fam, B=10, seed=1).ci("studentized")
     with pytest.raises(SpecificationError, match="bca"):
         bootstrap(WLS("y2 ~ d"), fam, B=20, kind="webb", seed=1).ci("bca")
 
@@ -214,7 +223,7 @@ def test_generic_resample_mode_relabels_cluster_copies() -> None:
         bootstrap(Generic(mean_and_clusters, mode="resample"), kids, cluster="fid", B=5,
                   kind="bayesian")
     with pytest.raises(SpecificationError, match="mode"):
-        bootstrap(Generic(weighted_mean, mode="rows"), kids, B=5)
+        bootstrap(Generic(weighted_mean, mode=cast(Any, "rows")), kids, B=5)
 
 
 def test_seed_entropy_on_the_result_reproduces_the_bootstrap(fam: pd.DataFrame) -> None:

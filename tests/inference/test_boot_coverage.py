@@ -14,6 +14,8 @@ so that the true ATT is known exactly).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,18 +70,22 @@ def cohort_children(n_families: int, rng: np.random.Generator, sd_family: float 
 
 
 def coverage_study(n_sim: int, B: int, n_families: int, seed: int = 2026,
-                   design: str = "synthetic") -> pd.DataFrame:
-    """Return one row per simulated data set: CIs of the cluster/naive bootstrap, sandwich."""
+                   design: str = "synthetic", extra_methods: bool = False) -> pd.DataFrame:
+    """Return one row per simulated data set: CIs of the cluster/naive bootstrap, sandwich.
+
+    ``extra_methods=True`` adds the coverage of the cluster bootstrap's BCa, studentised
+    (per-replicate sandwich), normal and basic intervals.
+    """
     ss = np.random.SeedSequence(seed)
     rows = []
     for child in ss.spawn(n_sim):
         rng = np.random.default_rng(child)
         if design == "cohort":
             kids = cohort_children(n_families, rng)
-            covs, missing = COHORT_COVARIATES, "drop"
+            covs, missing = COHORT_COVARIATES, cast(Any, "drop")
         else:
             kids = simulate_children(n_families, rng)
-            covs, missing = ["x", "z"], "raise"
+            covs, missing = ["x", "z"], cast(Any, "raise")
         res = ipw_did(kids, treatment="d", covariates=covs, outcome_pre="y0",
                       outcome_post="y2", cluster="family_id", missing=missing)
         row = {"estimate": res.estimate, "se_sandwich_cluster": res.se,
@@ -87,11 +93,16 @@ def coverage_study(n_sim: int, B: int, n_families: int, seed: int = 2026,
         lo, hi = res.conf_int()
         row["cover_sandwich_cluster"] = lo <= TRUE_ATT <= hi
         for name, cluster in (("cluster", "family_id"), ("naive", None)):
-            boot = bootstrap(res, kids, cluster=cluster, B=B, seed=rng)
+            boot = bootstrap(res, kids, cluster=cluster, B=B, seed=rng,
+                             studentize=extra_methods and cluster is not None)
             ci = boot.ci("percentile").iloc[0]
             row[f"se_{name}"] = boot.se.iloc[0]
             row[f"width_{name}"] = ci["upper"] - ci["lower"]
             row[f"cover_{name}"] = ci["lower"] <= TRUE_ATT <= ci["upper"]
+            if extra_methods and cluster is not None:
+                for method in ("bca", "studentized", "normal", "basic"):
+                    lo, hi = boot.ci(method).iloc[0]
+                    row[f"cover_{name}_{method}"] = lo <= TRUE_ATT <= hi
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,7 +86,7 @@ def test_logit_flags_separation() -> None:
 
 
 @pytest.mark.parametrize("estimand", ["att", "ate", "ato"])
-def test_ipw_did_replicates_equal_refit_on_resamples(fam: pd.DataFrame, estimand: str) -> None:
+def test_ipw_did_replicates_equal_refit_on_resamples(fam: pd.DataFrame, estimand: Any) -> None:
     spec = IPWDiD(treatment="d", covariates=("x1", "x2"), outcome_pre="y0", outcome_post="y2",
                   estimand=estimand)
     prep = spec.prepare(fam, "fid")
@@ -123,6 +125,7 @@ def test_wls_replicates_and_cluster_se_equal_statsmodels(kids: pd.DataFrame) -> 
     point = prep.point()
     ref0 = sm.WLS(y, X, weights=a).fit(cov_type="cluster", cov_kwds={"groups": codes})
     np.testing.assert_allclose(point.theta[0], ref0.params, atol=TOL)
+    assert point.se is not None
     np.testing.assert_allclose(point.se[0], ref0.bse, rtol=1e-10)
 
 
@@ -138,7 +141,7 @@ def test_wls_bayesian_weights_equal_statsmodels(kids: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("kind", ["rademacher", "webb"])
-def test_wild_replicates_equal_refit_on_perturbed_outcome(kids: pd.DataFrame, kind: str) -> None:
+def test_wild_replicates_equal_refit_on_perturbed_outcome(kids: pd.DataFrame, kind: Any) -> None:
     prep = WLS("y ~ x + g", weights="a").prepare(kids, "fid")
     codes = kids["fid"].to_numpy()
     V = replicate_weights(kind, prep.n_clusters, 8, seed=6)
@@ -150,6 +153,7 @@ def test_wild_replicates_equal_refit_on_perturbed_outcome(kids: pd.DataFrame, ki
         ystar = full.fittedvalues + V[b][codes] * full.resid
         ref = sm.WLS(ystar, X, weights=a).fit(cov_type="cluster", cov_kwds={"groups": codes})
         np.testing.assert_allclose(out.theta[b], ref.params, rtol=0, atol=TOL)
+        assert out.se is not None
         np.testing.assert_allclose(out.se[b], ref.bse, rtol=1e-10)
 
 
@@ -180,6 +184,7 @@ def test_pair_difference_equals_resampled_pair_means() -> None:
             cov_type="cluster", cov_kwds={"groups": np.arange(idx.size)}
         )
         assert out.theta[b, 0] == pytest.approx(ref.params[0], abs=TOL)
+        assert out.se is not None
         assert out.se[b, 0] == pytest.approx(ref.bse[0], rel=1e-10)
 
 

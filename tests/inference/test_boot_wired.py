@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
 from kbeffect.errors import SpecificationError
-from kbeffect.inference.bootstrap import bootstrap, replicate_weights
+from kbeffect.inference.bootstrap import IPWDiD, bootstrap, replicate_weights
 from kbeffect.inference.bootstrap.weights import root_seed_sequence
-from kbeffect.inference.bootstrap.wired import mixed_contrast, rematched_difference
+from kbeffect.inference.bootstrap.wired import (
+    mixed_contrast,
+    rematched_difference,
+    reweighted_difference,
+)
 
 
 def _resample(data: pd.DataFrame, cluster: str, w: np.ndarray) -> pd.DataFrame:
@@ -64,3 +70,23 @@ def test_mixed_contrast_each_replicate_equals_statsmodels_mixedlm() -> None:
         np.testing.assert_allclose(res.theta[b], [fe["g"], fe["x"] + fe["g"]], atol=1e-4)
     with pytest.raises(SpecificationError, match="contrasts"):
         mixed_contrast("y ~ x", groups="fid", contrasts={})
+
+
+def test_reweighting_each_replicate_equals_batched_ipw_did() -> None:
+    rng = np.random.default_rng(6)
+    n = 150
+    fam = pd.DataFrame({"fid": np.arange(n), "x": rng.normal(size=n),
+                        "inc": rng.choice(["a", "b"], n)})
+    fam["d"] = rng.binomial(1, 1 / (1 + np.exp(-(0.7 * fam.x + 0.4 * (fam.inc == "a")))))
+    fam["y0"] = rng.normal(size=n)
+    fam["y2"] = fam.y0 + 0.5 * fam.d + fam.x + rng.normal(size=n)
+    fam["change"] = fam.y2 - fam.y0
+    for estimand in ("ATT", "ATE", "ATO"):
+        generic = reweighted_difference(treatment="d", outcome="change", covariates=["x", "inc"],
+                                        estimand=estimand)
+        batched = IPWDiD(treatment="d", covariates=("x", "inc"), outcome_pre="y0",
+                         outcome_post="y2", estimand=cast(Any, estimand.lower()))
+        a = bootstrap(generic, fam, cluster="fid", B=8, seed=9)
+        b = bootstrap(batched, fam, cluster="fid", B=8, seed=9)
+        np.testing.assert_allclose(a.theta0, b.theta0, atol=1e-8)
+        np.testing.assert_allclose(a.theta, b.theta, atol=1e-8)

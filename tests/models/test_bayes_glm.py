@@ -77,15 +77,26 @@ def test_gaussian_random_intercept_agrees_with_mixedlm():
                                b.sel(term="kb:C(wave)[T.2]").values.ravel(), rtol=1e-10)
 
 
-def test_bernoulli_agrees_with_logit():
+def test_bernoulli_agrees_with_logit_via_pymc_fallback(monkeypatch):
+    """Also the fallback: nutpie fails to compile -> warning, PyMC's NUTS samples."""
+    import nutpie
     import statsmodels.formula.api as smf
+
+    from kbeffect.errors import KbEffectWarning
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated numba failure")
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", broken)
 
     rng = np.random.default_rng(8)
     n = 500
     d = pd.DataFrame({"x": rng.normal(size=n), "kb": rng.integers(0, 2, n)})
     p = 1 / (1 + np.exp(-(-0.3 + 0.8 * d["x"] + 0.5 * d["kb"])))
     d["stopped"] = (rng.random(n) < p).astype(int)
-    fit = _fit("stopped ~ x + kb", d, "bernoulli", seed=2, priors=_weak())
+    with pytest.warns(KbEffectWarning, match="falling back to PyMC's NUTS"):
+        fit = _fit("stopped ~ x + kb", d, "bernoulli", seed=2, priors=_weak())
+    assert fit.sampler == "pymc" and fit.diagnostics.n_draws == 800
     ml = smf.logit("stopped ~ x + kb", d).fit(disp=0)
     tab = fit.tidy()
     _check(tab, ml.params.reindex(tab["term"]).to_numpy(), ml.bse.reindex(tab["term"]).to_numpy())

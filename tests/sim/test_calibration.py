@@ -83,17 +83,17 @@ def test_bad_input_raises(cohort: Cohort) -> None:
 def test_calibration_holds_over_seeds() -> None:
     """The model, not one lucky cohort, is calibrated: mean over cohorts within tolerance.
 
-    A single 1,325-family cohort has sampling noise comparable to some tolerances (about 30
-    order families' children self-report), so each cohort must have at least 85% of its
-    margins within tolerance, and the mean over cohorts must be within tolerance up to its
-    Monte Carlo error (2 SE).
+    A single 1,325-family cohort has sampling noise comparable to some tolerances (about 60
+    self-reporting children of order families enter the child-report margins), so each
+    cohort must have at least 80% of its margins within tolerance, and the mean over cohorts
+    must be within tolerance up to its Monte Carlo error (2 SE).
     """
     n_seeds = 20 if kbeffect_study_size() == "full" else 4
     tables = [calibration_table(simulate_cohort(1325, seed=500 + s, truth=False))
               for s in range(n_seeds)]
     sims = np.column_stack([t["simulated"] for t in tables])
     for t in tables:
-        assert t["within_tolerance"].mean() >= 0.85
+        assert t["within_tolerance"].mean() >= 0.80
     base = tables[0]
     mean, sd = sims.mean(axis=1), sims.std(axis=1, ddof=1)
     slack = base["tolerance"] + 2 * sd / np.sqrt(n_seeds)

@@ -276,3 +276,82 @@ def test_attrition_mechanisms(mechanism: str) -> None:
         assert abs(dropped - done) < 0.08
     else:  # dropout follows later violence, which baseline severity only partly predicts
         assert dropped - done > 0.0
+
+
+def test_truth_accessors_and_structural_parameters(cohort: Cohort) -> None:
+    t = cohort.truth
+    sc = Scenario()
+    assert t.parameter("order_log_rr_w2") == sc.order_log_rr
+    assert t.parameter("order_log_rr_w1") == pytest.approx(sc.wave1_share * sc.order_log_rr)
+    assert t.parameter("heterogeneity_mean_att") > t.parameter("heterogeneity_mean_ate") > 0.9
+    # nosi_stress: SD 19 x standardised effect, loading 1
+    assert t.parameter("order_x_wave_w2:nosi_stress") == pytest.approx(
+        19.0 * sc.order_effect("parenting_stress"))
+    with pytest.raises(SpecificationError, match="no true effect"):
+        t.effect("order", "happiness")
+    with pytest.raises(SpecificationError, match="no structural parameter"):
+        t.parameter("nope")
+    assert "effects" in repr(t)
+
+
+def test_help_goes_where_violence_persists() -> None:
+    """Confounding by indication: without any help effect, helped families fare worse."""
+    from kbeffect.data.rules import violence_stopped
+
+    sc = Scenario.null(attrition="mcar")
+    c = simulate_cohort(6000, seed=17, scenario=sc, population_size=0)
+    o = c.observations
+    got = o[(o["reporter"] == "parent") & (o["role"] == "parent") & (o["wave"] > 0)]
+    dv = got.groupby("family_id")["help_dv_specialist"].agg(lambda s: bool(s.astype(bool).any()))
+    stop = violence_stopped(o, wave=2).set_index("family_id")["stopped"]
+    both = pd.concat([dv.rename("dv"), stop], axis=1, join="inner")
+    assert both.loc[both["dv"], "stopped"].mean() < both.loc[~both["dv"], "stopped"].mean() - 0.05
+    none = Scenario.null(attrition="mcar", indication=0.0)
+    c0 = simulate_cohort(6000, seed=17, scenario=none, population_size=0)
+    o0 = c0.observations
+    got0 = o0[(o0["reporter"] == "parent") & (o0["role"] == "parent") & (o0["wave"] > 0)]
+    dv0 = got0.groupby("family_id")["help_dv_specialist"].agg(
+        lambda s: bool(s.astype(bool).any()))
+    stop0 = violence_stopped(o0, wave=2).set_index("family_id")["stopped"]
+    both0 = pd.concat([dv0.rename("dv"), stop0], axis=1, join="inner")
+    gap0 = both0.loc[both0["dv"], "stopped"].mean() - both0.loc[~both0["dv"], "stopped"].mean()
+    assert abs(gap0) < 0.04  # no indication: help unrelated to the prognosis
+
+
+def _two_parent_correlation(c: Cohort) -> float:
+    o = c.observations
+    rows = o[(o["wave"] == 0) & (o["role"] == "parent")]
+    two = rows.groupby("family_id")["nosi_stress"].transform("size") == 2
+    pairs = rows[two].sort_values(["family_id", "person_id"])["nosi_stress"].to_numpy()
+    return float(np.corrcoef(pairs[0::2], pairs[1::2])[0, 1])
+
+
+def test_scenario_knobs_act_as_documented() -> None:
+    base = dict(n_families=6000, seed=23, truth=False)
+    lo = _two_parent_correlation(simulate_cohort(scenario=Scenario(icc_family=0.0), **base))
+    hi = _two_parent_correlation(simulate_cohort(scenario=Scenario(icc_family=0.6), **base))
+    assert hi - lo > 0.3  # icc_family: shared family variance of wellbeing
+
+    def dispersion(shape: float) -> float:
+        o = simulate_cohort(scenario=Scenario(nb_shape=shape), **base).observations
+        y = o.loc[(o["wave"] == 0) & (o["role"] == "parent"), "pv_psych_minor"]
+        return float(y.var() / y.mean())
+
+    assert dispersion(0.5) > 1.3 * dispersion(20.0)
+
+    def child_to_parent(bias: float) -> float:
+        o = simulate_cohort(scenario=Scenario(reporter_bias=bias), **base).observations
+        cols = ["psych_minor", "psych_severe", "phys_minor", "phys_severe"]
+        me = o[o["reporter"] == "child"]
+        kids = set(me["person_id"])
+        par = o[(o["reporter"] == "parent") & o["person_id"].isin(kids)]
+        return float(me[[f"cmc_{c}" for c in cols]].sum(axis=1).mean()
+                     / par[[f"cmp_{c}" for c in cols]].sum(axis=1).mean())
+
+    assert child_to_parent(1.0) / child_to_parent(0.0) == pytest.approx(np.e, rel=0.2)
+
+    def zero_share(z: float) -> float:
+        o = simulate_cohort(scenario=Scenario(zero_inflation=z), **base).observations
+        return float((o.loc[o["role"] == "parent", "pv_phys_minor"] == 0).mean())
+
+    assert zero_share(1.5) > zero_share(1.0) > zero_share(0.0)

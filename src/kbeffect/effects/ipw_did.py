@@ -142,15 +142,6 @@ class IPWDiDResult:
         return fig
 
 
-def _weight_derivative(e: np.ndarray, d: np.ndarray, estimand: Estimand) -> np.ndarray:
-    """Return ``d a_i / d eta_i``: derivative of the balancing weight in the linear predictor."""
-    if estimand == "att":
-        return np.where(d == 1, 0.0, e / (1 - e))
-    if estimand == "ate":
-        return np.where(d == 1, -(1 - e) / e, e / (1 - e))
-    return np.where(d == 1, -e * (1 - e), e * (1 - e))
-
-
 def ipw_did_sandwich(
     X: np.ndarray,
     d: np.ndarray,
@@ -184,26 +175,26 @@ def ipw_did_sandwich(
 
     Notes
     -----
-    With :math:`e_i = \\operatorname{expit}(x_i'\\beta)` and balancing weights
-    :math:`a_i(\\beta)` (see :func:`~kbeffect.inference.bootstrap.kernels.ipw_weights`),
-    :math:`\\theta = (\\beta, \\mu_1, \\mu_0)` solves :math:`\\sum_i \\psi_i(\\theta) = 0` with
+    With :math:`e_i = \operatorname{expit}(x_i'\beta)` and balancing weights
+    :math:`a_i(\beta)` (see :func:`~kbeffect.inference.bootstrap.kernels.ipw_weights`),
+    :math:`\theta = (\beta, \mu_1, \mu_0)` solves :math:`\sum_i \psi_i(\theta) = 0` with
 
     .. math::
-        \\psi_i = \\begin{pmatrix} x_i (D_i - e_i) \\\\ a_i D_i (\\Delta_i - \\mu_1) \\\\
-                  a_i (1 - D_i)(\\Delta_i - \\mu_0) \\end{pmatrix},
-        \\qquad \\hat\\tau = \\hat\\mu_1 - \\hat\\mu_0 .
+        \psi_i = \begin{pmatrix} x_i (D_i - e_i) \\ a_i D_i (\Delta_i - \mu_1) \\
+                  a_i (1 - D_i)(\Delta_i - \mu_0) \end{pmatrix},
+        \qquad \hat\tau = \hat\mu_1 - \hat\mu_0 .
 
-    The sandwich is :math:`\\hat V = A^{-1} M A^{-T}` with :math:`A = \\sum_i
-    \\partial\\psi_i / \\partial\\theta'` (analytic; :math:`\\partial a_i / \\partial\\beta =
-    a_i'(\\eta_i) x_i`) and :math:`M = \\sum_c (\\sum_{i \\in c}\\psi_i)(\\sum_{i \\in c}
-    \\psi_i)'` over clusters :math:`c`; :math:`\\widehat{\\mathrm{se}}(\\hat\\tau) =
-    \\sqrt{c'\\hat V c}` with :math:`c = (0, \\dots, 0, 1, -1)`. No small-sample factor is
+    The sandwich is :math:`\hat V = A^{-1} M A^{-T}` with :math:`A = \sum_i
+    \partial\psi_i / \partial\theta'` (analytic; :math:`\partial a_i / \partial\beta =
+    a_i'(\eta_i) x_i`) and :math:`M = \sum_c (\sum_{i \in c}\psi_i)(\sum_{i \in c}
+    \psi_i)'` over clusters :math:`c`; :math:`\widehat{\mathrm{se}}(\hat\tau) =
+    \sqrt{c'\hat V c}` with :math:`c = (0, \dots, 0, 1, -1)`. No small-sample factor is
     applied (HC0 / CR0), as in WeightIt's M-estimation SEs.
     """
     _n, p = X.shape
     e = expit(X @ beta)
     a = K.ipw_weights(e, d, estimand)
-    da = _weight_derivative(e, d, estimand)
+    da = K.ipw_weight_derivative(e, d, estimand)
     t, c = d == 1, d == 0
     mu1 = np.sum(a[t] * delta[t]) / np.sum(a[t])
     mu0 = np.sum(a[c] * delta[c]) / np.sum(a[c])
@@ -282,8 +273,8 @@ def ipw_did(
     Notes
     -----
     The estimate is the difference of Hajek-weighted mean change scores
-    :math:`\\hat\\tau = \\sum_{D=1} a_i\\Delta_i/\\sum_{D=1} a_i - \\sum_{D=0} a_i\\Delta_i/
-    \\sum_{D=0} a_i` with :math:`\\Delta_i` = post - pre and weights from a logistic
+    :math:`\hat\tau = \sum_{D=1} a_i\Delta_i/\sum_{D=1} a_i - \sum_{D=0} a_i\Delta_i/
+    \sum_{D=0} a_i` with :math:`\Delta_i` = post - pre and weights from a logistic
     propensity score; the standard error is described in :func:`ipw_did_sandwich`. Under
     parallel trends conditional on the covariates, the ATT version identifies the average
     effect on the change in the treated (Abadie 2005).

@@ -78,13 +78,12 @@ ROW_SD: Final = 0.4                      # reporter-subject random intercept of 
 LOW_INCOME_LOG_RR: Final = 0.10
 
 # ---------------------------------------------------------------- wellbeing constructs
-#: per construct: mean, SD of the score at T0 (voluntary, u = 0), loading on u_c, u_p,
-#: trend at waves 1, 2, effect of ongoing violence, trajectory confounding (waves 1-2)
 PARENT_CONSTRUCTS: Final = ("parenting_stress", "competence", "parent_trauma", "parent_qol",
                             "safety")
 CHILD_CONSTRUCTS: Final = ("child_trauma", "attachment", "emo_insecurity", "kidscreen")
+#: per construct (SD units): loading on u_c, loading on u_p, trend at waves 1 and 2, effect
+#: of ongoing violence, trajectory confounding (loading of the selection factor on change)
 LATENT: Final = MappingProxyType({
-    # name: (u_c, u_p, trend1, trend2, violence, confounding)
     "parenting_stress": (0.0, 0.66, -0.10, -0.15, 0.20, -0.15),
     "competence": (0.0, 0.55, -0.05, -0.08, 0.10, -0.10),
     "parent_trauma": (0.0, 0.0, -0.10, -0.18, 0.30, 0.0),
@@ -96,7 +95,8 @@ LATENT: Final = MappingProxyType({
     "kidscreen": (-0.10, 0.0, 0.10, 0.10, -0.20, 0.0),
 })
 PERSON_VAR: Final = 0.30                 # person random intercept variance (SD units)
-#: columns: (column, construct, mean at T0 when violence goes on, SD, low, high, loading)
+#: trauma subscales: T-score mean (at Z = 0) and SD; other columns in SCALES:
+#: column -> (construct, mean at Z = 0, SD, lowest, highest)
 TSI_MEAN: Final = 46.0
 TSI_SD: Final = 9.0
 TSC_MEAN: Final = 52.0

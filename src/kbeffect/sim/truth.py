@@ -15,8 +15,8 @@ Estimands (rows of :attr:`Truth.effects`)
     observed at all three waves (the report's analysis population; under MAR or MNAR
     attrition its effects differ from the T0 population's).
 ``level``
-    ``"sample"``: average over this cohort's units (all T0 units, dropouts included) of
-    each unit's expected potential outcomes given its latent variables (outcome noise
+    ``"sample"``: average over this cohort's units (of the analysis population) of each
+    unit's expected potential outcomes given its latent variables (outcome noise
     integrated out exactly). ``"population"``: the same averages over a large Monte Carlo
     cohort drawn from the same scenario (``population_size`` families, fixed seed).
 ``wave``, ``scale``

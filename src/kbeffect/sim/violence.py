@@ -195,9 +195,12 @@ def capped_nb_mean(mu: np.ndarray, k: float, cap: np.ndarray) -> np.ndarray:
     if hit.any():
         m, cc = mu[hit], c[hit]
         q = m / (k + m)  # success probability of the failures count
-        tail_biased = special.betainc(cc, k + 1.0, q)   # P(Y' >= c)  (Y' shifted by one)
-        tail = special.betainc(cc + 1.0, k, q)          # P(Y > c)
-        out[hit] = m - m * tail_biased + cc * tail
+        # P(Y' >= c) = I_q(c, k + 1) and P(Y > c) = I_q(c + 1, k), both from one
+        # incomplete beta I = I_q(c, k) and t = q^c (1 - q)^k / B(c, k):
+        # I_q(c, k + 1) = I + t / k and I_q(c + 1, k) = I - t / c.
+        inc = special.betainc(cc, k, q)
+        t = np.exp(cc * np.log(q) + k * np.log1p(-q) - special.betaln(cc, k))
+        out[hit] = m - (m - cc) * inc - t * (m / k + 1.0)
     return out
 
 

@@ -191,10 +191,22 @@ def scale_specs(reporter: str) -> tuple[ScaleSpec, ...]:
 
 
 def censored_mean(m: np.ndarray, sd: np.ndarray | float, low: float, high: float) -> np.ndarray:
-    """Return ``E[clip(X, low, high)]`` for ``X ~ N(m, sd^2)`` (elementwise)."""
-    a = (low - m) / sd
-    b = (high - m) / sd
-    cdf_a, cdf_b = special.ndtr(a), special.ndtr(b)
-    pdf_a = np.exp(-0.5 * a * a) * _INV_SQRT_2PI
-    pdf_b = np.exp(-0.5 * b * b) * _INV_SQRT_2PI
-    return low * cdf_a + high * (1.0 - cdf_b) + m * (cdf_b - cdf_a) + sd * (pdf_a - pdf_b)
+    """Return ``E[clip(X, low, high)]`` for ``X ~ N(m, sd^2)`` (elementwise).
+
+    Where both bounds are more than 9 SD away the clipping changes the mean by less than
+    ``1e-18`` of the SD and ``m`` is returned as is.
+    """
+    m = np.asarray(m, dtype=float)
+    sd_arr = np.broadcast_to(np.asarray(sd, dtype=float), m.shape)
+    a = (low - m) / sd_arr
+    b = (high - m) / sd_arr
+    near = (a > -9.0) | (b < 9.0)
+    out = m.copy()
+    if near.any():
+        an, bn, mn, sn = a[near], b[near], m[near], sd_arr[near]
+        cdf_a, cdf_b = special.ndtr(an), special.ndtr(bn)
+        pdf_a = np.exp(-0.5 * an * an) * _INV_SQRT_2PI
+        pdf_b = np.exp(-0.5 * bn * bn) * _INV_SQRT_2PI
+        out[near] = (low * cdf_a + high * (1.0 - cdf_b) + mn * (cdf_b - cdf_a)
+                     + sn * (pdf_a - pdf_b))
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from kbeffect._validation import check_literal, check_positive_int
 from kbeffect.errors import SpecificationError
-from kbeffect.inference.bootstrap.estimators import Prepared
+from kbeffect.inference.bootstrap.estimators import WLS, PairDifference, Prepared
 from kbeffect.inference.bootstrap.generic import Generic
 from kbeffect.inference.bootstrap.parallel import run_replicates
 from kbeffect.inference.bootstrap.result import BootstrapResult
@@ -55,6 +56,7 @@ def bootstrap(
     n_jobs: int = 1,
     backend: Literal["threads", "dask"] = "threads",
     progress: bool = False,
+    studentize: bool = False,
 ) -> BootstrapResult:
     """Bootstrap an estimator by resampling clusters, all replicates at once.
 
@@ -88,6 +90,10 @@ def bootstrap(
         Parallel backend; ``"dask"`` needs the ``dask`` extra.
     progress : bool
         Show a progress bar on stderr.
+    studentize : bool
+        Also compute each replicate's standard error where it is not free (the IPW DiD:
+        batched M-estimation sandwich), for ``ci(method="studentized")``. ``WLS`` and
+        ``PairDifference`` always carry them; the generic path has none.
 
     Returns
     -------
@@ -117,6 +123,14 @@ def bootstrap(
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
     spec = resolve_estimator(estimator)
+    if studentize:
+        if hasattr(spec, "replicate_se"):
+            spec = dataclasses.replace(spec, replicate_se=True)
+        elif not isinstance(spec, WLS | PairDifference):
+            raise SpecificationError(
+                "studentize=True needs an estimator with per-replicate standard errors "
+                "(ipw_did/IPWDiD, WLS, PairDifference); the generic path has none."
+            )
     prepared: Prepared = spec.prepare(data, cluster)
     if kind in WILD_KINDS and not prepared.supports_wild:
         raise SpecificationError(

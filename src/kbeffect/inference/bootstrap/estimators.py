@@ -26,6 +26,7 @@ from kbeffect._validation import check_columns, check_literal, check_no_missing
 from kbeffect.errors import DataError, SpecificationError
 from kbeffect.inference.bootstrap import kernels as K
 from kbeffect.inference.bootstrap._family import FamilyArrays, family_arrays
+from kbeffect.inference.bootstrap._ipw_sandwich import ipw_did_se_batched
 
 __all__ = [
     "WLS",
@@ -113,6 +114,7 @@ class IPWDiD:
     waves: tuple[Any, Any] = (0, 2)
     estimand: Literal["att", "ate", "ato"] = "att"
     missing: Literal["raise", "drop"] = "raise"
+    replicate_se: bool = False
 
     def __post_init__(self) -> None:
         check_literal("estimand", self.estimand, ("att", "ate", "ato"))
@@ -137,12 +139,15 @@ class IPWDiD:
         """Validate ``data`` and return the prepared batched estimator."""
         fa = self.arrays(data)
         codes, G = cluster_codes(fa.frame, cluster)
-        return _PreparedIPWDiD(fa=fa, codes=codes, n_clusters=G, estimand=self.estimand)
+        return _PreparedIPWDiD(
+            fa=fa, codes=codes, n_clusters=G, estimand=self.estimand,
+            replicate_se=self.replicate_se,
+        )
 
 
 @dataclass
 class _PreparedIPWDiD:
-    """IPW DiD on cells of units sharing cluster-free sufficient statistics.
+    """Prepared IPW DiD: units aggregated to covariate patterns.
 
     Units with the same covariate row and treatment (a *pattern*) share the propensity
     score, so the logit and the weighted means only need, per replicate, the
@@ -155,6 +160,7 @@ class _PreparedIPWDiD:
     codes: np.ndarray
     n_clusters: int
     estimand: Literal["att", "ate", "ato"]
+    replicate_se: bool = False
     names: tuple[str, ...] = ()
     supports_wild: bool = False
     batched: bool = True
@@ -184,6 +190,8 @@ class _PreparedIPWDiD:
         self._MT = sparse.csr_matrix((ones, (pat, self.codes)), shape=(P, G))
         self._ST = sparse.csr_matrix((fa.delta, (pat, self.codes)), shape=(P, G))
         self.replicate_width = 8 * P  # (B, P) temporaries of a Newton step
+        if self.replicate_se:  # (B, G, p + 2) cluster scores of the sandwich
+            self.replicate_width += 3 * G * (self._Xp.shape[1] + 2) + P * self._Xp.shape[1]
         fit = K.logit_irls_batched(self._Xp, self._dp, self._counts(np.ones((1, G))), XX=self._XX)
         if not fit.converged[0]:
             raise DataError(
@@ -201,7 +209,15 @@ class _PreparedIPWDiD:
         e = 1.0 / (1.0 + np.exp(-(fit.beta @ self._Xp.T)))
         a = K.ipw_weights(e, self._dp, self.estimand)
         S = np.asarray((self._ST @ W.T).T)
-        return _batch(K.weighted_did(S, N, self._dp, a))
+        theta = K.weighted_did(S, N, self._dp, a)
+        if not self.replicate_se:
+            return _batch(theta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = ipw_did_se_batched(
+                W=W, Xp=self._Xp, dp=self._dp, XXu=self._XX, M=self._MT.T.tocsr(),
+                S=self._ST.T.tocsr(), N=N, Sb=S, e=e, estimand=self.estimand,
+            )
+        return _batch(theta, se[:, None])
 
     def point(self) -> ReplicateBatch:
         return self.run(np.ones((1, self.n_clusters)), "multinomial")

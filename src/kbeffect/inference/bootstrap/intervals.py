@@ -136,9 +136,9 @@ def bca_ci(t0: float, t: np.ndarray, L: np.ndarray, level: float = 0.95) -> np.n
 
     Notes
     -----
-    :math:`z_0 = \\Phi^{-1}(\\#\\{t^* < t_0\\}/B)`, :math:`a = \\sum L^3 / (6 (\\sum L^2)^{3/2})`,
+    :math:`z_0 = \Phi^{-1}(\#\{t^* < t_0\}/B)`, :math:`a = \sum L^3 / (6 (\sum L^2)^{3/2})`,
     and the endpoints are the quantiles at
-    :math:`\\Phi(z_0 + (z_0 + z_\\alpha) / (1 - a (z_0 + z_\\alpha)))`.
+    :math:`\Phi(z_0 + (z_0 + z_\alpha) / (1 - a (z_0 + z_\alpha)))`.
     """
     t = _finite(t)
     z0 = norm.ppf(np.mean(t < t0))

@@ -25,6 +25,7 @@ __all__ = [
     "LogitBatch",
     "WLSBatch",
     "cluster_sums",
+    "ipw_weight_derivative",
     "ipw_weights",
     "logit_irls_batched",
     "outer_rows_upper",
@@ -113,7 +114,7 @@ def logit_irls_batched(
     Notes
     -----
     The Newton step for replicate ``b`` solves
-    :math:`(\\sum_i W_{bi} p_{bi}(1-p_{bi}) x_i x_i') \\delta_b = \\sum_i W_{bi}(d_i - p_{bi}) x_i`,
+    :math:`(\sum_i W_{bi} p_{bi}(1-p_{bi}) x_i x_i') \delta_b = \sum_i W_{bi}(d_i - p_{bi}) x_i`,
     which is exactly the IRLS step of a binomial GLM with frequency weights ``W[b]``; the
     fixed point is the maximum-likelihood estimate on the resampled data.
     """
@@ -178,6 +179,19 @@ def ipw_weights(e: np.ndarray, d: np.ndarray, estimand: Estimand) -> np.ndarray:
     if estimand == "ate":
         return np.where(d == 1, 1.0 / e, 1.0 / (1.0 - e))
     return np.where(d == 1, 1.0 - e, e)
+
+
+def ipw_weight_derivative(e: np.ndarray, d: np.ndarray, estimand: Estimand) -> np.ndarray:
+    """Return ``d a / d eta``: derivative of :func:`ipw_weights` in the linear predictor.
+
+    ATT: treated 0, controls ``e/(1-e)``; ATE: ``-(1-e)/e``, ``e/(1-e)``; ATO:
+    ``-e(1-e)``, ``e(1-e)`` (treated, controls). Shapes as in :func:`ipw_weights`.
+    """
+    if estimand == "att":
+        return np.where(d == 1, 0.0, e / (1 - e))
+    if estimand == "ate":
+        return np.where(d == 1, -(1 - e) / e, e / (1 - e))
+    return np.where(d == 1, -e * (1 - e), e * (1 - e))
 
 
 def weighted_did(
@@ -319,20 +333,21 @@ def wls_batched(sums: ClusterSums, W: np.ndarray) -> WLSBatch:
 
 
 def wls_wild(sums: ClusterSums, beta_hat: np.ndarray, V: np.ndarray) -> WLSBatch:
-    r"""Wild cluster bootstrap (unrestricted) of weighted least squares.
+    r"""Wild cluster bootstrap of weighted least squares.
 
     Replicate ``b`` refits the model on ``y*_b = X beta_hat + V[b, g(i)] * e_i`` where ``e``
-    are the full-sample residuals; as the fit is linear in ``y``,
+    are the residuals ``y - X beta_hat``; as the fit is linear in ``y``,
 
-    .. math:: \\beta^*_b = \\hat\\beta + (X'AX)^{-1} \\sum_g V_{bg} s_g,
-              \\qquad s_g = X_g' A_g \\hat e_g.
+    .. math:: \beta^*_b = \hat\beta + (X'AX)^{-1} \sum_g V_{bg} s_g,
+              \qquad s_g = X_g' A_g \hat e_g.
 
     Parameters
     ----------
     sums : ClusterSums
         Per-cluster statistics of the original sample.
     beta_hat : ndarray of shape (p,)
-        Full-sample estimate.
+        Coefficients that generate ``y*``: the full-sample estimate (unrestricted wild
+        bootstrap, WCU) or the estimate under a null hypothesis (restricted, WCR).
     V : ndarray of shape (B, G)
         Rademacher or Webb multipliers.
 

@@ -5,6 +5,9 @@ Both refit a whole model on every resample (looped path, :class:`.generic.Generi
 
 * :func:`rematched_difference`: propensity matching redone inside each replicate
   (:func:`kbeffect.design.match`), then the matching-weighted difference in means;
+* :func:`reweighted_difference`: balancing weights re-estimated inside each replicate
+  (:func:`kbeffect.design.weight`: GLM, penalised, entropy balancing, CBPS; any estimand),
+  then the weighted difference in means;
 * :func:`mixed_contrast`: a multilevel model refitted in each replicate
   (:func:`kbeffect.models.mixed.mixed`), returning linear contrasts of its parameters.
 
@@ -24,7 +27,7 @@ import pandas as pd
 from kbeffect.errors import EstimationError, SpecificationError
 from kbeffect.inference.bootstrap.generic import Generic
 
-__all__ = ["mixed_contrast", "rematched_difference"]
+__all__ = ["mixed_contrast", "rematched_difference", "reweighted_difference"]
 
 
 def rematched_difference(
@@ -65,6 +68,45 @@ def rematched_difference(
         return float(np.average(y[t], weights=w[t]) - np.average(y[~t], weights=w[~t]))
 
     return Generic(estimate, names=("matched_difference",), mode="resample")
+
+
+def reweighted_difference(
+    *, treatment: str, outcome: str, covariates: str | Sequence[str], **weight_kwargs: Any
+) -> Generic:
+    """Return an estimator that re-estimates balancing weights in every replicate.
+
+    Parameters
+    ----------
+    treatment, outcome : str
+        Binary treatment and outcome (e.g. change score) columns.
+    covariates : str or list of str
+        Weighting covariates (passed to :func:`kbeffect.design.weight`).
+    **weight_kwargs
+        Further options of :func:`kbeffect.design.weight` (``method``, ``estimand``,
+        ``trim``, ...).
+
+    Returns
+    -------
+    Generic
+        ``func(sample)`` = weighted mean of ``outcome`` in the treated minus the control
+        arm. For logit-PS weights of the ATT/ATE/ATO on a change score, the batched
+        :class:`~kbeffect.inference.bootstrap.estimators.IPWDiD` gives the same
+        replicates much faster; this path serves entropy balancing, CBPS, trimming, ...
+    """
+    from kbeffect.design import weight
+
+    cov = covariates if isinstance(covariates, str) else list(covariates)
+
+    def estimate(sample: pd.DataFrame) -> float:
+        w = np.asarray(weight(sample, treatment=treatment, covariates=cov,
+                              **weight_kwargs).weights, dtype=float)
+        t = sample[treatment].to_numpy().astype(int) == 1
+        y = sample[outcome].to_numpy(dtype=float)
+        if w[t].sum() == 0 or w[~t].sum() == 0:
+            raise EstimationError("the weighted sample has an empty arm.")
+        return float(np.average(y[t], weights=w[t]) - np.average(y[~t], weights=w[~t]))
+
+    return Generic(estimate, names=("weighted_difference",), mode="resample")
 
 
 def mixed_contrast(

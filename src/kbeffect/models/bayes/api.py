@@ -133,7 +133,7 @@ def refit_spec(old: BayesSpec, data: pd.DataFrame) -> BayesSpec:
     return build_spec(
         old.formula, data, family=old.family, groups=old.groups or None,
         exposure=old.exposure, weights=old.weights_column, random_slope=old.random_slope,
-        missing="drop" if old.exclusions.total else "raise",
+        missing="drop" if old.missing == "drop" else "raise",
         categories=old.categories or None,
     )
 

@@ -67,6 +67,8 @@ class BayesSpec:
         Positions (0-based) of the used rows in the input frame.
     exclusions : Exclusions
         Rows excluded and why.
+    missing : {"raise", "drop"}
+        The missing-value policy the spec was built with (kept for refits).
     design : object
         formulaic model spec, to rebuild ``X`` for counterfactual data.
     """
@@ -91,6 +93,7 @@ class BayesSpec:
     categories: tuple[object, ...]
     rows: np.ndarray
     exclusions: Exclusions
+    missing: str
     design: object = field(repr=False)
 
     @property
@@ -271,7 +274,7 @@ def build_spec(
         offset=offset, weights=w, family_idx=fam_idx, child_idx=child_idx, slope=slope,
         n_families=n_fam, n_children=n_child, family_levels=np.asarray(fam_levels), groups=grp,
         random_slope=random_slope, exposure=exposure, weights_column=weights, categories=cats,
-        rows=rows, exclusions=excl, design=dm.spec,
+        rows=rows, exclusions=excl, missing=missing, design=dm.spec,
     )
 
 
