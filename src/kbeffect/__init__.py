@@ -62,6 +62,9 @@ _LAZY: dict[str, str] = {
     "MixedResult": "kbeffect.models.mixed.result",
     "gee": "kbeffect.models.mixed.alternatives",
     "did_fe": "kbeffect.models.mixed.alternatives",
+    "bayes": "kbeffect.models.bayes",
+    "BayesResult": "kbeffect.models.bayes",
+    "Prior": "kbeffect.models.bayes",
     # effects
     "wave_effects": "kbeffect.effects.gcomp",
     "help_effects": "kbeffect.effects.gcomp",

@@ -176,6 +176,19 @@ def test_spec_arrays_and_grouping():
     assert "Intercept" not in ordinal.columns and ordinal.categories == (0, 1, 2)
 
 
+def test_spec_with_fixed_levels_pads_groups():
+    d = _data(n_fam=5)
+    sub = d[d["family_id"] != 101]
+    spec = _spec("negbin", sub, groups=("family_id", "child"),
+                 levels=(list(range(100, 105)),
+                         [(f, c) for f in range(100, 105) for c in (1, 2)]))
+    assert spec.n_families == 5 and spec.n_children == 10
+    assert 1 not in set(spec.family_idx) and {0, 2, 3, 4} == set(spec.family_idx)
+    assert {2, 3} & set(spec.child_idx) == set()
+    with pytest.raises(DataError, match="outside `levels`"):
+        _spec("negbin", d, groups="family_id", levels=([100, 101], []))
+
+
 def test_spec_validation_errors():
     d = _data(n_fam=4)
     with pytest.raises(SpecificationError, match="family"):
@@ -298,6 +311,7 @@ def test_effect_draws_vectorised_equals_unit_loop():
         idata = az.from_dict(posterior={"b": b, "u_family": u, "theta": theta})
     eff = effect_draws(spec, idata, d.iloc[spec.rows], treatment="kb", estimand="ATE")
     cols = spec.columns
+    fam_idx = np.asarray(spec.family_idx)
     # brute force: for each draw and unit, flip kb in the interaction terms of the wave
     want = np.zeros((S, 2))
     for s in range(S):
@@ -308,7 +322,7 @@ def test_effect_draws_vectorised_equals_unit_loop():
             for i in rows:
                 x, kb = d["x"].iloc[i], d["kb"].iloc[i]
                 base = (bs["Intercept"] + bs[f"C(wave)[T.{wv}]"] + bs["x"] * x
-                        + u[0, s, spec.family_idx[i]])
+                        + u[0, s, fam_idx[i]])
                 treated = base + bs["kb"] + bs[f"kb:C(wave)[T.{wv}]"] + bs["x:kb"] * x
                 untreated_cf = base + bs["kb"] + bs["x:kb"] * x  # order's wave effect removed
                 if kb == 1:

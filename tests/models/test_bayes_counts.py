@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.bayes
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 FORMULA = "{y} ~ kb * C(wave)"
-DRAWS = {"draws": 400, "tune": 400, "chains": 2, "cores": 1}
+DRAWS: dict[str, Any] = {"draws": 400, "tune": 400, "chains": 2, "cores": 1}
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +116,25 @@ def test_refit_reuses_compiled_model_and_recovers_posterior(nb_fit, ref):
     assert part.timings["reused"] and part.spec.n == len(fewer)
 
 
-def test_refit_with_other_families_recompiles_structure_key(nb_fit, ref):
+def test_refit_to_a_subset_of_families_keeps_levels_and_reuses(nb_fit, ref):
     from kbeffect.models.bayes.api import refit_spec
 
-    fewer_fams = ref[0][ref[0]["family_id"] <= 60]
-    spec = refit_spec(nb_fit.spec, fewer_fams)
-    assert spec.shape_key() != nb_fit.spec.shape_key()  # would compile a new model
+    data = ref[0]
+    half = data[data["family_id"] <= 60]
+    fit = nb_fit.refit(half, seed=4)  # dropped families keep prior-only random effects
+    assert fit.timings["reused"] and fit.spec.n_families == 120 and fit.spec.n == len(half)
+    u = fit.idata.posterior["u_family"].values.reshape(-1, 120)
+    sd = fit.idata.posterior["sd_family"].values.ravel()
+    # families without rows: their effects are draws of Normal(0, sd_family)
+    ratio = u[:, 60:].std(axis=1) / sd
+    assert 0.85 < np.median(ratio) < 1.15
+    tab = fit.tidy().set_index("term")
+    assert tab.loc["kb", "std_error"] > nb_fit.tidy().set_index("term").loc["kb", "std_error"]
+    # families that were not in the original fit: new levels, a new compile would follow
+    other = data.assign(family_id=data["family_id"] + 1000)
+    assert refit_spec(nb_fit.spec, other).shape_key() == nb_fit.spec.shape_key()
+    assert refit_spec(nb_fit.spec, other[other["family_id"] < 1100]).shape_key() != \
+        nb_fit.spec.shape_key()
 
 
 def test_convergence_warning_names_problem_and_remedy(nb_fit, ref):

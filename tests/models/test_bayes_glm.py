@@ -9,6 +9,7 @@ of the maximum-likelihood estimate, and the posterior SD near the ML standard er
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from kbeffect.errors import ConvergenceWarning
 pytest.importorskip("pymc", reason="kbeffect.bayes needs the [bayes] extra (pymc)")
 pytestmark = pytest.mark.bayes
 
-SETTINGS = {"draws": 400, "tune": 400, "chains": 2, "cores": 1}
+SETTINGS: dict[str, Any] = {"draws": 400, "tune": 400, "chains": 2, "cores": 1}
 
 
 def _weak(intercept: bool = True):

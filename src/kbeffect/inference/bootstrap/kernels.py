@@ -127,10 +127,14 @@ def logit_irls_batched(
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - n_iter reported
         idx = np.flatnonzero(active)
-        Wa = W[idx]
-        pr = expit(beta[idx] @ X.T)
-        grad = (Wa * (d - pr)) @ X
-        H = _symmetric_from_upper((Wa * pr * (1.0 - pr)) @ XX, p)
+        Wa = W if idx.size == B else W[idx]
+        pr = expit(beta[idx] @ X.T)  # (b, n), reused in place below
+        resid = d - pr
+        resid *= Wa
+        grad = resid @ X
+        pr *= 1.0 - pr
+        pr *= Wa
+        H = _symmetric_from_upper(pr @ XX, p)
         try:
             step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:

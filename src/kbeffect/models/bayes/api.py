@@ -129,13 +129,27 @@ def bayes(
 
 
 def refit_spec(old: BayesSpec, data: pd.DataFrame) -> BayesSpec:
-    """Build the spec of ``old``'s model on new data (same formula and options)."""
-    return build_spec(
-        old.formula, data, family=old.family, groups=old.groups or None,
-        exposure=old.exposure, weights=old.weights_column, random_slope=old.random_slope,
-        missing="drop" if old.missing == "drop" else "raise",
-        categories=old.categories or None,
-    )
+    """Build the spec of ``old``'s model on new data (same formula and options).
+
+    When every family (and child) of the new data is one of the old fit's, the old
+    random-effect levels are kept, so that a compiled model can be reused after attrition
+    or with a subset of families; otherwise the levels come from the new data.
+    """
+    kw = {
+        "family": old.family, "groups": old.groups or None, "exposure": old.exposure,
+        "weights": old.weights_column, "random_slope": old.random_slope,
+        "missing": "drop" if old.missing == "drop" else "raise",
+        "categories": old.categories or None,
+    }
+    new = build_spec(old.formula, data, **kw)  # type: ignore[arg-type]
+    if not old.groups:
+        return new
+    fam_ok = set(new.family_levels.tolist()) <= set(old.family_levels.tolist())
+    child_ok = set(new.child_levels) <= set(old.child_levels)
+    if fam_ok and child_ok and new.shape_key() != old.shape_key():
+        return build_spec(old.formula, data, levels=(old.family_levels.tolist(),
+                                                     list(old.child_levels)), **kw)  # type: ignore[arg-type]
+    return new
 
 
 def fit_spec(

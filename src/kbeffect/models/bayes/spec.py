@@ -55,6 +55,8 @@ class BayesSpec:
         Number of distinct families / children (0 without the grouping level).
     family_levels : ndarray of shape (n_families,)
         Family identifiers in index order.
+    child_levels : tuple
+        (family, child) identifier pairs in index order (empty without a child level).
     groups : tuple of str
         Grouping columns, outer first.
     random_slope : str or None
@@ -86,6 +88,7 @@ class BayesSpec:
     n_families: int
     n_children: int
     family_levels: np.ndarray
+    child_levels: tuple[object, ...]
     groups: tuple[str, ...]
     random_slope: str | None
     exposure: str | None
@@ -160,6 +163,7 @@ def build_spec(
     random_slope: str | None = None,
     missing: Literal["raise", "drop"] = "raise",
     categories: Sequence[object] | None = None,
+    levels: tuple[Sequence[object], Sequence[object]] | None = None,
 ) -> BayesSpec:
     """Validate the inputs and build a :class:`BayesSpec`.
 
@@ -184,6 +188,10 @@ def build_spec(
     categories : sequence, optional
         Ordinal categories in order (default: the ordered categorical's categories, or
         the sorted distinct values).
+    levels : (family levels, child levels), optional
+        Fixed random-effect levels (used by refits): families or children without rows
+        keep a random effect drawn from its prior, which leaves the rest of the posterior
+        unchanged. Every family/child in the data must be among them.
 
     Returns
     -------
@@ -248,14 +256,15 @@ def build_spec(
     fam_idx = child_idx = slope = w = None
     n_fam = n_child = 0
     fam_levels: np.ndarray = np.array([])
+    child_lv: tuple[object, ...] = ()
     if grp:
-        fam_codes, fam_uniques = pd.factorize(used[grp[0]], sort=True)
-        fam_idx, n_fam = fam_codes.astype(np.int64), len(fam_uniques)
-        fam_levels = np.asarray(fam_uniques)
+        fam_idx, fam_list = _codes(used[grp[0]], levels[0] if levels else None)
+        n_fam, fam_levels = len(fam_list), np.asarray(fam_list)
         if len(grp) == 2:
-            pairs = pd.MultiIndex.from_arrays([used[grp[0]], used[grp[1]]])
-            child_codes, child_levels = pd.factorize(pairs, sort=True)
-            child_idx, n_child = child_codes.astype(np.int64), len(child_levels)
+            pairs = pd.Series(list(zip(used[grp[0]], used[grp[1]], strict=True)),
+                              index=used.index)
+            child_idx, child_arr = _codes(pairs, levels[1] if levels else None)
+            n_child, child_lv = len(child_arr), tuple(child_arr)
     if random_slope is not None:
         slope = _numeric(used, random_slope)
     if weights is not None:
@@ -272,10 +281,23 @@ def build_spec(
     return BayesSpec(
         formula=formula, family=family, y=y, X=np.ascontiguousarray(X), columns=tuple(columns),
         offset=offset, weights=w, family_idx=fam_idx, child_idx=child_idx, slope=slope,
-        n_families=n_fam, n_children=n_child, family_levels=np.asarray(fam_levels), groups=grp,
+        n_families=n_fam, n_children=n_child, family_levels=np.asarray(fam_levels),
+        child_levels=child_lv, groups=grp,
         random_slope=random_slope, exposure=exposure, weights_column=weights, categories=cats,
         rows=rows, exclusions=excl, missing=missing, design=dm.spec,
     )
+
+
+def _codes(values: pd.Series, levels: Sequence[object] | None) -> tuple[np.ndarray, list[object]]:
+    """Integer codes of ``values`` and the levels they index (sorted, or ``levels``)."""
+    if levels is None:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.int64), list(uniques)
+    index = pd.Index(list(levels), tupleize_cols=False)
+    codes = index.get_indexer(pd.Index(values.tolist(), tupleize_cols=False))
+    if np.any(codes < 0):
+        raise DataError(f"{int((codes < 0).sum())} rows belong to groups outside `levels`.")
+    return codes.astype(np.int64), list(levels)
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
