@@ -65,7 +65,13 @@ _LAZY: dict[str, str] = {
     "bayes": "kbeffect.models.bayes",
     "BayesResult": "kbeffect.models.bayes",
     "Prior": "kbeffect.models.bayes",
+    # inference
+    "bootstrap": "kbeffect.inference.bootstrap",
+    "BootstrapResult": "kbeffect.inference.bootstrap",
+    "wild_test": "kbeffect.inference.bootstrap",
     # effects
+    "ipw_did": "kbeffect.effects.ipw_did",
+    "IPWDiDResult": "kbeffect.effects.ipw_did",
     "wave_effects": "kbeffect.effects.gcomp",
     "help_effects": "kbeffect.effects.gcomp",
     "effect_size_label": "kbeffect.effects.sizes",

@@ -173,3 +173,23 @@ def test_design_departures_are_noted_not_errors(synth):
     assert f"{n_young} child self-reports come from children under 8" in " ".join(notes)
     assert "1 families have no participating parent." in notes
     assert "1 families have no participating child." in notes
+
+
+def test_families_with_only_invalid_questionnaires_are_counted(synth):
+    # The effect-analysis exclusions must account for every non-preventive family that is
+    # not in the effect sample; a family whose questionnaires are all invalid has no
+    # severity at all and used to vanish from the counts.
+    from kbeffect.data.ops import families_with_violence
+
+    c = synth(n_families=60, seed=4)
+    target = c.families.loc[c.families["group"] != "preventive", "family_id"].iloc[:2].tolist()
+    obs = c.observations.copy()
+    obs.loc[obs["family_id"].isin(target), "valid"] = False
+    c = replace(c, observations=obs)
+    tidy = c.validate().tidy().set_index(["scope", "reason"])["n"]
+    assert tidy[("effect analyses", "only invalid questionnaires (valid == False)")] == 2
+    effect = tidy.loc["effect analyses"]
+    non_prev = c.families.loc[c.families["group"] != "preventive", "family_id"]
+    kept = set(families_with_violence(c).families["family_id"]) & set(non_prev)
+    n_excluded = int(effect.sum()) - int(effect["preventive-help group (described at T0 only)"])
+    assert len(non_prev) - n_excluded == len(kept)

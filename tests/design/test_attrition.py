@@ -74,3 +74,18 @@ def test_non_monotone_dropout() -> None:
     np.testing.assert_allclose(res.weights[comp, 2], 1 / res.prob[comp, 2])
     with pytest.raises(SpecificationError, match="waves"):
         attrition_weights(fam, observed=["obs1", "obs2"], covariates=COVS, waves=[0, 1])
+
+
+def test_no_dropout_at_first_follow_up() -> None:
+    # Everyone seen at T1 (a single value in the first indicator) is a valid pattern: the
+    # T1 weights are 1 and T2 is modelled as usual, identical to modelling T2 directly.
+    fam = _with_dropout(600, seed=11)
+    fam["obs1"] = True
+    fam["obs2"] = fam["obs2"] | (np.random.default_rng(3).random(len(fam)) < 0.3)
+    res = attrition_weights(fam, observed=["obs1", "obs2"], covariates=COVS)
+    assert np.all(res.weights[:, 1] == 1.0)
+    assert res.models[1] is None
+    only_t2 = attrition_weights(fam, observed=["obs2"], covariates=COVS)
+    np.testing.assert_allclose(res.weights[:, 2], only_t2.weights[:, 1], rtol=1e-12)
+    with pytest.raises(DataError, match="no family is observed"):
+        attrition_weights(fam.assign(obs2=False), observed=["obs1", "obs2"], covariates=COVS)

@@ -130,3 +130,15 @@ def test_balance_arguments_and_outputs() -> None:
         balance(fam, treatment="kb", covariates=COVS, weights=-w)
     with pytest.raises(SpecificationError, match="s_d_denom"):
         balance(fam, treatment="kb", covariates=COVS, s_d_denom="weighted")  # type: ignore[arg-type]
+
+
+def test_balance_of_a_match_result_counts_discarded_units() -> None:
+    # balance(data, weights=m) must report the same counts as m.balance(): discarded units
+    # are counted as discarded, not as unmatched.
+    fam = make_families(400, seed=3)
+    m = match(fam, treatment="kb", covariates=["income", "stress"], discard="both")
+    assert m.discarded.sum() > 0
+    own = m.balance().counts
+    via = balance(fam, treatment="kb", covariates=["income", "stress"], weights=m).counts
+    pd.testing.assert_frame_equal(via, own)
+    assert via["discarded"].sum() == int(m.discarded.sum())

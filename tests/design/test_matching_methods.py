@@ -13,6 +13,7 @@ from kbeffect.design.matching.cem import coarsen, sturges_bins
 from kbeffect.design.matching.full import full_match_matrix
 from kbeffect.design.matching.optimal import optimal_match_matrix
 from kbeffect.design.matching.subclass import subclass_weights
+from kbeffect.errors import SpecificationError
 
 from ._helpers import assert_valid_match, make_families
 
@@ -94,6 +95,31 @@ def test_full_matching_is_minimum_cost_edge_cover(seed: int) -> None:
         assert min(np.sum(st == s), np.sum(sc == s)) == 1
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_full_matching_sets_are_stars_with_tied_distances(seed: int) -> None:
+    # tied scores (discrete covariates) give zero distances; the cover used to chain stars
+    # through zero-cost edges into sets with several treated and several controls
+    rng = np.random.default_rng(seed)
+    n1, n0 = (3, 4) if seed % 2 else (4, 3)
+    D = np.abs(rng.integers(0, 3, n1)[:, None] - rng.integers(0, 3, n0)[None, :]).astype(float)
+    st, sc, cost = full_match_matrix(D)
+    assert cost == pytest.approx(_brute_edge_cover(D))
+    assert (st >= 0).all() and (sc >= 0).all()
+    for s in np.unique(np.r_[st, sc]):
+        assert min(np.sum(st == s), np.sum(sc == s)) == 1
+    st0, sc0, _ = full_match_matrix(np.zeros((2, 3)))
+    assert len(np.unique(np.r_[st0, sc0])) == 2  # two stars, not one 2 x 3 set
+
+
+def test_full_matching_with_discrete_scores_gives_stars() -> None:
+    df = make_families(300, seed=1)
+    res = match(df, treatment="kb", covariates=["income", "paid_work"], method="full")
+    t = res.treat
+    for s in np.unique(res.subclass[res.subclass >= 0]):
+        inset = res.subclass == s
+        assert min(np.sum(t[inset] == 1), np.sum(t[inset] == 0)) == 1
+
+
 def test_full_matching_result() -> None:
     df = make_families(300, seed=22)
     res = match(df, treatment="kb", covariates=COVS, method="full")
@@ -133,6 +159,19 @@ def test_cem_hand_example() -> None:
     np.testing.assert_array_equal(res.weights, [1, 1, 0, 0, 1, 1])
     assert res.subclass[0] == res.subclass[1] != res.subclass[4] == res.subclass[5]
     assert res.subclass[2] == -1 and res.subclass[3] == -1
+
+
+@pytest.mark.parametrize(
+    ("cutpoints", "match_"),
+    [({"agee": [5.0]}, "not CEM variables"), ({"age": -2}, r"cutpoints\['age'\]"),
+     ({"age": [np.nan]}, r"cutpoints\['age'\]"), ({"age": True}, r"cutpoints\['age'\]")],
+)
+def test_cem_cutpoints_are_checked(cutpoints: dict, match_: str) -> None:
+    # a misspelt variable used to be ignored silently (default bins); bad bins crashed numpy
+    df = pd.DataFrame({"t": [1, 0, 0, 1, 0, 1], "g": list("aaabcc"),
+                       "age": [1.0, 1.2, 9.0, 5.0, 5.0, 9.5]})
+    with pytest.raises(SpecificationError, match=match_):
+        match(df, treatment="t", covariates=["g", "age"], method="cem", cutpoints=cutpoints)
 
 
 def test_exact_matching_weights() -> None:

@@ -79,6 +79,28 @@ def test_regularised_and_classifier(fam: pd.DataFrame) -> None:
         propensity_score(fam, treatment="kb", covariates=COVS, method=object())
 
 
+def test_seed_reaches_an_unseeded_classifier(fam: pd.DataFrame) -> None:
+    # a classifier left at random_state=None used to ignore seed: runs differed
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rf = RandomForestClassifier(n_estimators=20, max_features=2)
+    a = propensity_score(fam, treatment="kb", covariates=COVS, method=rf, seed=7)
+    b = propensity_score(fam, treatment="kb", covariates=COVS, method=rf, seed=7)
+    c = propensity_score(fam, treatment="kb", covariates=COVS, method=rf, seed=8)
+    np.testing.assert_array_equal(a.ps, b.ps)
+    assert not np.array_equal(a.ps, c.ps)
+    assert rf.random_state is None  # the user's estimator is not modified
+    pipe = make_pipeline(StandardScaler(), rf)
+    p1 = propensity_score(fam, treatment="kb", covariates=COVS, method=pipe, seed=3)
+    p2 = propensity_score(fam, treatment="kb", covariates=COVS, method=pipe, seed=3)
+    np.testing.assert_array_equal(p1.ps, p2.ps)
+    m1 = match(fam, treatment="kb", covariates=COVS, distance=rf, seed=5)
+    m2 = match(fam, treatment="kb", covariates=COVS, distance=rf, seed=5)
+    np.testing.assert_array_equal(m1.weights, m2.weights)
+
+
 def test_missing_and_bad_inputs(fam: pd.DataFrame) -> None:
     bad = fam.copy()
     bad["income"] = bad["income"].astype(object)

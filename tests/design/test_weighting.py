@@ -199,3 +199,8 @@ def test_ebal_outside_hull_warns() -> None:
     df = pd.DataFrame({"t": [1, 1, 0, 0, 0], "x": [5.0, 6.0, 0.0, 1.0, 2.0]})
     with pytest.warns(ConvergenceWarning, match="entropy"):
         weight(df, treatment="t", covariates=["x"], method="ebal", estimand="ATT")
+
+
+def test_weights_from_ps_unknown_estimand_is_a_specification_error() -> None:
+    with pytest.raises(SpecificationError, match="estimand"):
+        weights_from_ps(np.array([0.3, 0.6]), np.array([0, 1]), "ATX")

@@ -15,7 +15,7 @@ from statsmodels.stats.multitest import multipletests
 
 import kbeffect.models.mixed as mixed_pkg
 from kbeffect.effects.gcomp import help_effects, partial_eta_squared, wave_effects
-from kbeffect.errors import SpecificationError
+from kbeffect.errors import DataError, SpecificationError
 from kbeffect.models.mixed import mixed
 
 REF = Path(__file__).resolve().parents[1] / "reference"
@@ -213,6 +213,24 @@ def test_help_effects_recovers_effect_and_adjusts_pvalues():
         np.testing.assert_allclose(grp["p_adjusted"],
                                    multipletests(grp["p_value"], method="holm")[1])
     assert (tab["eta2_partial"].between(0, 1)).all()
+
+
+def test_help_effects_units_within_families_and_non_numeric_help():
+    # child ids coded within families (child 0 in every family): "ever received help" is
+    # per (family, child), not pooled over all children that share an id
+    d = _help_data(n_fam=60)
+    d["person_id"] = 0
+    d.loc[d["family_id"] != 0, "help_ggz"] = np.where(d["wave"] > 0, 0.0, np.nan)[
+        d["family_id"] != 0]
+    d.loc[(d["family_id"] == 0) & (d["wave"] > 0), "help_ggz"] = 1.0
+    tab = help_effects(d, outcomes=["score"], help_types=["help_ggz"],
+                       groups=("family_id", "person_id"), by=None)
+    assert len(tab) == 2  # help in one family only: estimable, not all-treated
+    bad = _help_data(n_fam=20).astype({"help_ggz": object})
+    bad.loc[bad.index[1], "help_ggz"] = "yes"
+    with pytest.raises(DataError, match="help_ggz"):
+        help_effects(bad, outcomes=["score"], help_types=["help_ggz"], groups="family_id",
+                     unit="family_id")
 
 
 def test_partial_eta_squared_matches_f_formula():

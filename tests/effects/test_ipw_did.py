@@ -199,3 +199,23 @@ def test_replicate_sandwich_se_equals_ipw_did_on_resampled_data(estimand: Any) -
     lo, hi = big.ci("studentized").iloc[0]
     assert lo < res.estimate < hi
     assert 0 < big.pvalue(method="studentized").iloc[0] <= 1
+
+
+def test_estimand_is_case_insensitive_like_match_and_weight():
+    import numpy as np
+    import pandas as pd
+
+    from kbeffect.effects.ipw_did import ipw_did
+
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    d = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
+    df = pd.DataFrame({"id": np.arange(n), "d": d, "x": x, "pre": rng.normal(size=n)})
+    df["post"] = df["pre"] + 0.5 * d + x + rng.normal(size=n)
+    up = ipw_did(df, treatment="d", covariates=["x"], outcome_pre="pre", outcome_post="post",
+                 estimand="ATT")
+    low = ipw_did(df, treatment="d", covariates=["x"], outcome_pre="pre", outcome_post="post",
+                  estimand="att")
+    assert up.estimate == low.estimate and up.se == low.se
+    assert up.tidy()["term"].iloc[0] == "ATT"

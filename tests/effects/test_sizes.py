@@ -125,3 +125,7 @@ def test_conversion_errors() -> None:
         convert_effect_size(0.3, from_="g", to="r")  # type: ignore[arg-type]
     with pytest.raises(SpecificationError, match="range"):
         convert_effect_size(1.5, from_="r", to="d")
+    # a negative squared measure is an input error, not a silent NaN
+    for measure in ("eta2", "f2", "F"):
+        with pytest.raises(SpecificationError, match="non-negative"):
+            convert_effect_size(-0.1, from_=measure, to="r", df1=1, df2=30)  # type: ignore[arg-type]

@@ -131,7 +131,8 @@ def test_pair_bootstrap_se_matches_paired_t_se() -> None:
     assert res.theta0[0] == pytest.approx(diff.mean(), abs=1e-12)
     np.testing.assert_allclose(res.se.iloc[0], diff.std(ddof=1) / np.sqrt(P), rtol=0.06)
     stud = res.ci("studentized")
-    assert stud.loc["pair_difference", "lower"] < diff.mean() < stud.loc["pair_difference", "upper"]
+    lo, hi = stud.loc["pair_difference", ["conf_low", "conf_high"]]
+    assert lo < diff.mean() < hi
     with pytest.raises(SpecificationError, match="resamples pairs"):
         bootstrap(PairDifference("pair", "t", "y"), pairs, cluster="t", B=10)
 
@@ -139,7 +140,7 @@ def test_pair_bootstrap_se_matches_paired_t_se() -> None:
 def test_result_accessors(fam: pd.DataFrame) -> None:
     res = bootstrap(SPEC, fam, cluster="fid", B=200, seed=8)
     tidy = res.tidy()
-    assert list(tidy.columns[:6]) == ["term", "estimate", "std_error", "ci_lower", "ci_upper",
+    assert list(tidy.columns[:6]) == ["term", "estimate", "std_error", "conf_low", "conf_high",
                                       "p_value"]
     assert res.replicates.shape == (200, 1)
     assert res.estimate.index.tolist() == ["ATT"]

@@ -97,8 +97,8 @@ def coverage_study(n_sim: int, B: int, n_families: int, seed: int = 2026,
                              studentize=extra_methods and cluster is not None)
             ci = boot.ci("percentile").iloc[0]
             row[f"se_{name}"] = boot.se.iloc[0]
-            row[f"width_{name}"] = ci["upper"] - ci["lower"]
-            row[f"cover_{name}"] = ci["lower"] <= TRUE_ATT <= ci["upper"]
+            row[f"width_{name}"] = ci["conf_high"] - ci["conf_low"]
+            row[f"cover_{name}"] = ci["conf_low"] <= TRUE_ATT <= ci["conf_high"]
             if extra_methods and cluster is not None:
                 for method in ("bca", "studentized", "normal", "basic"):
                     lo, hi = boot.ci(method).iloc[0]

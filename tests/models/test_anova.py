@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -86,15 +88,24 @@ def test_one_way_matches_statsmodels_and_pingouin() -> None:
     assert anderson["p"] != sph["p"] and abs(anderson["p"] / sph["p"] - 1) < 1e-2
 
 
+def test_contrast_columns_are_the_tidy_names() -> None:
+    d = simulate({"kb": 8, "vol": 7}, seed=2)
+    res = rm_anova(d, dv="y", subject="id", between="group")
+    assert list(res.contrasts().columns) == [
+        "term", "estimate", "std_error", "statistic", "df", "p_value", "p_adjusted",
+        "conf_low", "conf_high"]
+    assert list(res.contrasts(by="group").columns)[:2] == ["term", "group"]
+
+
 def test_paired_contrasts_are_paired_t_tests() -> None:
     d = simulate({"all": 18}, seed=4)
     res = rm_anova(d, dv="y", subject="id")
-    tab = res.contrasts(adjust="none").set_index("contrast")
+    tab = res.contrasts(adjust="none").set_index("term")
     wide = d.pivot(index="id", columns="wave", values="y")
     for a, b in [("T0", "T1"), ("T0", "T2"), ("T1", "T2")]:
         t = stats.ttest_rel(wide[a], wide[b])
-        np.testing.assert_allclose(tab.loc[f"{a} - {b}", "t"], t.statistic, rtol=1e-10)
-        np.testing.assert_allclose(tab.loc[f"{a} - {b}", "p"], t.pvalue, rtol=1e-9)
+        np.testing.assert_allclose(tab.loc[f"{a} - {b}", "statistic"], t.statistic, rtol=1e-10)
+        np.testing.assert_allclose(tab.loc[f"{a} - {b}", "p_value"], t.pvalue, rtol=1e-9)
 
 
 def test_group_averaged_contrast_matches_ols_on_difference_scores() -> None:
@@ -108,8 +119,8 @@ def test_group_averaged_contrast_matches_ols_on_difference_scores() -> None:
     ols = sm.OLS(diff, X).fit()
     t = ols.t_test(np.full((1, 3), 1 / 3))
     np.testing.assert_allclose(tab["estimate"], t.effect[0], rtol=1e-10)
-    np.testing.assert_allclose(tab["se"], t.sd[0, 0], rtol=1e-10)
-    np.testing.assert_allclose(tab["p"], t.pvalue, rtol=1e-9)
+    np.testing.assert_allclose(tab["std_error"], t.sd[0, 0], rtol=1e-10)
+    np.testing.assert_allclose(tab["p_value"], t.pvalue, rtol=1e-9)
 
 
 # ------------------------------------------------------------- invariants
@@ -131,6 +142,19 @@ def test_invariant_to_row_order_and_labels() -> None:
     shuffled = d.sample(frac=1.0, random_state=1).assign(id=lambda x: "s" + x["id"])
     b = rm_anova(shuffled, dv="y", subject="id", between="group").tidy()
     pd.testing.assert_frame_equal(a, b, rtol=1e-10)
+
+
+def test_categorical_between_with_unused_category_warns_nothing() -> None:
+    # a categorical between factor with an unused level (e.g. the third policy group after
+    # matching two of them) gives the same table, and no pandas deprecation warning
+    d = simulate({"kb": 12, "vol": 9}, seed=4)
+    ref = rm_anova(d, dv="y", subject="id", between="group").tidy()
+    cat = d.assign(group=pd.Categorical(d["group"], categories=["vol", "prev", "kb"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = rm_anova(cat, dv="y", subject="id", between="group")
+    pd.testing.assert_frame_equal(res.tidy(), ref)
+    assert res.between_levels == (("vol", "kb"),)
 
 
 def test_greenhouse_geisser_is_conservative_and_hf_variants() -> None:
@@ -246,10 +270,10 @@ def test_recovers_known_time_effect() -> None:
     d = simulate({"kb": 300, "vol": 200}, seed=15, slope=(-1.0, -0.5))
     res = rm_anova(d, dv="y", subject="id", between="group")
     c = res.contrasts({"T0 vs T2": [1, 0, -1]}, adjust="none").iloc[0]
-    assert abs(c["estimate"] - 1.5) < 4 * c["se"]
+    assert abs(c["estimate"] - 1.5) < 4 * c["std_error"]
     by = res.contrasts({"T0 vs T2": [1, 0, -1]}, by="group", adjust="none").set_index("group")
-    assert abs(by.loc["kb", "estimate"] - 2.0) < 4 * by.loc["kb", "se"]
-    assert abs(by.loc["vol", "estimate"] - 1.0) < 4 * by.loc["vol", "se"]
+    assert abs(by.loc["kb", "estimate"] - 2.0) < 4 * by.loc["kb", "std_error"]
+    assert abs(by.loc["vol", "estimate"] - 1.0) < 4 * by.loc["vol", "std_error"]
     t = res.tidy().set_index("term")
     assert t.loc["wave", "p"] < 1e-6 and t.loc["group:wave", "p"] < 1e-6
 

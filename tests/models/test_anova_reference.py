@@ -114,13 +114,13 @@ def test_pairwise_wave_contrasts(case, adjust: str) -> None:
     _, ref, res = case
     theirs = _frame(ref["pairwise"][adjust])
     ours = res.contrasts("pairwise", within="wave", adjust=adjust)
-    assert list(ours["contrast"]) == list(theirs["contrast"])
-    for a, b in [("estimate", "estimate"), ("se", "SE"), ("df", "df"), ("t", "t.ratio"),
-                 ("p_adj", "p.value")]:
+    assert list(ours["term"]) == list(theirs["contrast"])
+    for a, b in [("estimate", "estimate"), ("std_error", "SE"), ("df", "df"),
+                 ("statistic", "t.ratio"), ("p_adjusted", "p.value")]:
         np.testing.assert_allclose(ours[a], theirs[b], rtol=RTOL, err_msg=a)
     if adjust != "holm":  # emmeans gives Bonferroni intervals for Holm; same as ours
-        np.testing.assert_allclose(ours["ci_low"], theirs["lower.CL"], rtol=RTOL)
-        np.testing.assert_allclose(ours["ci_high"], theirs["upper.CL"], rtol=RTOL)
+        np.testing.assert_allclose(ours["conf_low"], theirs["lower.CL"], rtol=RTOL)
+        np.testing.assert_allclose(ours["conf_high"], theirs["upper.CL"], rtol=RTOL)
 
 
 @pytest.mark.parametrize("name", [d for d in DESIGNS if RESULTS[d]["pairwise_by_group"]])
@@ -130,9 +130,10 @@ def test_pairwise_by_group(name: str) -> None:
     res = rm_anova(data, dv="y", subject="id", between=_between(name))
     theirs = _frame(ref["pairwise_by_group"])
     ours = res.contrasts("pairwise", by="group", adjust="holm")
-    assert list(ours["contrast"]) == list(theirs["contrast"])
+    assert list(ours["term"]) == list(theirs["contrast"])
     assert list(ours["group"].astype(str)) == list(theirs["group"])
-    for a, b in [("estimate", "estimate"), ("se", "SE"), ("t", "t.ratio"), ("p_adj", "p.value")]:
+    for a, b in [("estimate", "estimate"), ("std_error", "SE"), ("statistic", "t.ratio"),
+                 ("p_adjusted", "p.value")]:
         np.testing.assert_allclose(ours[a], theirs[b], rtol=RTOL, err_msg=a)
 
 

@@ -349,3 +349,20 @@ def test_ordinal_random_draws_match_cumulative_logit_probabilities():
     c = np.concatenate([[-np.inf], cut, [np.inf]])
     p = np.diff(expit(c - 0.4))
     np.testing.assert_allclose(np.bincount(y, minlength=3) / y.size, p, atol=0.004)
+
+
+def test_nutpie_compiles_without_fastmath(pm, monkeypatch):
+    # fastmath lets LLVM reassociate sums differently in freshly compiled and in
+    # cache-loaded numba code, so the same seed gave different draws in the first
+    # process that compiled a model and in later ones (see docs/bayes.md)
+    pytensor = pytest.importorskip("pytensor")
+    nutpie = pytest.importorskip("nutpie")
+    from kbeffect.models.bayes import sample
+
+    before = pytensor.config.numba__fastmath
+    seen = []
+    monkeypatch.setattr(nutpie, "compile_pymc_model",
+                        lambda model: seen.append(pytensor.config.numba__fastmath) or "compiled")
+    cm = sample.compile_model(object(), sampler="nutpie", shape_key=())
+    assert cm.compiled == "compiled" and seen == [False]
+    assert pytensor.config.numba__fastmath == before  # the global setting is left alone

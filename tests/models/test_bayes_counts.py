@@ -79,10 +79,11 @@ def test_negbin_agrees_with_glmmtmb(nb_fit, ref):
 
 def test_tidy_has_the_ml_columns(nb_fit):
     tab = nb_fit.tidy(level=0.9)
-    ml = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
-    assert list(tab.columns[:7]) == ml
+    ml = ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
+          "conf_high"]
+    assert list(tab.columns[:8]) == ml
     assert {"r_hat", "ess_bulk", "ess_tail"} <= set(tab.columns)
-    assert tab["statistic"].isna().all() and tab["p_value"].isna().all()
+    assert tab[["statistic", "df", "p_value"]].isna().all().all()
     draws = nb_fit.idata.posterior["b"].sel(term="kb").values.ravel()
     row = tab.set_index("term").loc["kb"]
     assert row["estimate"] == pytest.approx(draws.mean())

@@ -90,7 +90,11 @@ def test_result_objects() -> None:
     assert isinstance(res, TestResult)
     row = res.tidy()
     assert row.shape[0] == 1
-    assert {"statistic", "p", "ci_low", "cohens_d", "cohens_d_label", "hedges_g"} <= set(row)
+    # the column names of the model results' tidy()
+    assert {"statistic", "df", "p_value", "estimate", "conf_low", "conf_high", "cohens_d",
+            "cohens_d_label", "hedges_g"} <= set(row)
+    assert row["p_value"].iloc[0] == res.pvalue
+    assert (row["conf_low"].iloc[0], row["conf_high"].iloc[0]) == res.ci
     assert row["cohens_d_label"].iloc[0] == "large"
     text = str(res.summary())
     assert "Two-sample t-test" in text and "cohens_d" in text

@@ -5,11 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate, stats
 from scipy.special import expit
 
 from kbeffect.errors import ConvergenceWarning, SpecificationError
+from kbeffect.models.mixed.api import mixed
 from kbeffect.models.mixed.families import COUNT_FAMILIES, CountFamily, OrdinalFamily
 from kbeffect.models.mixed.glmm import fit_glmm, predict_mu
 from kbeffect.models.mixed.glmm_laplace import nested_laplace_objective
@@ -244,6 +246,26 @@ def test_convergence_problems_warn_with_advice() -> None:
     yp = rng.poisson(np.exp(X @ np.array([1.0, 0.3, -0.3, -0.4]) + off)).astype(float)
     with _warns("zero-part probability"):
         fit_glmm(yp + 1.0, X, (g,), family="zip", offset=off)  # no zeros at all
+
+
+def test_non_convergence_warns_exactly_once() -> None:
+    # an iteration limit (optimiser failure) together with a diverging coefficient: both
+    # reasons in one warning, and mixed() adds no second one
+    y, X, g, off = _nb_cohort(150, 7)
+    ys = y.copy()
+    ys[X[:, 1] == 1] = 0
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = fit_glmm(ys, X, (g,), family="poisson", offset=off, maxiter=2)
+    conv = [w for w in seen if issubclass(w.category, ConvergenceWarning)]
+    assert not fit.converged and len(conv) == 1
+    assert "Try:" in str(conv[0].message)
+    d = pd.DataFrame({"y": ys, "x": X[:, 1], "g": g})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        mixed("y ~ x", d, groups="g", family="poisson")
+    conv = [w for w in seen if issubclass(w.category, ConvergenceWarning)]
+    assert len(conv) == 1 and "separation" in str(conv[0].message)
 
 
 def test_nested_requires_laplace() -> None:

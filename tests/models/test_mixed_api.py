@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,13 @@ import pytest
 import statsmodels.formula.api as smf
 
 import kbeffect.models.mixed as mixed_pkg
-from kbeffect.errors import DataError, EstimationError, SchemaError, SpecificationError
+from kbeffect.errors import (
+    ConvergenceWarning,
+    DataError,
+    EstimationError,
+    SchemaError,
+    SpecificationError,
+)
 from kbeffect.models.mixed import MixedResult, did_fe, gee, mixed
 
 REF = Path(__file__).resolve().parents[1] / "reference"
@@ -176,6 +183,9 @@ def fake_glmm(monkeypatch):
 
     def fit_clmm(y_codes, X, groups, *, weights=None, n_agq=1, x_names=None, **kw):
         calls.update(y=y_codes, X=X, x_names=x_names, **kw)
+        # the real kernels warn once themselves when a fit does not converge
+        warnings.warn("GLMM fit may not have converged: iteration limit.", ConvergenceWarning,
+                      stacklevel=2)
         k = int(y_codes.max())
         names = tuple(f"{j}|{j + 1}" for j in range(k)) + tuple(x_names)
         return types.SimpleNamespace(
@@ -223,15 +233,39 @@ def test_count_family_passes_contract_arrays(fake_glmm):
     np.testing.assert_allclose(c["pred_offset"], np.log(d.expo.head(3)))
 
 
+def test_zero_part_missing_values_are_dropped_and_counted(fake_glmm):
+    d = DATA.assign(count=(DATA.y > 10).astype(int), z=DATA.kb.astype(float))
+    d.loc[d.index[:5], "z"] = np.nan
+    with pytest.raises(DataError, match="z"):
+        mixed("count ~ kb", d, groups="family_id", family="zip", zi_formula="~ z")
+    r = mixed("count ~ kb", d, groups="family_id", family="zip", zi_formula="~ z",
+              missing="drop")
+    assert r.exclusions.total == 5 and len(fake_glmm["y"]) == len(d) - 5
+    assert fake_glmm["zi_X"].shape == (len(d) - 5, 2)
+
+
+def test_count_options_are_checked(fake_glmm):
+    d = DATA.assign(count=(DATA.y > 10).astype(int), expo=1.0)
+    with pytest.raises(SpecificationError, match="zi_formula"):
+        mixed("count ~ kb", d, groups="family_id", family="negbin", zi_formula="~ kb")
+    for bad in (np.inf, "one"):
+        with pytest.raises(DataError, match="expo"):
+            mixed("count ~ kb", d.assign(expo=bad), groups="family_id", family="poisson",
+                  exposure="expo")
+
+
 def test_count_family_rejects_non_counts(fake_glmm):
     with pytest.raises(DataError, match="counts"):
         mixed("y ~ kb", DATA, groups="family_id", family="poisson")
 
 
-def test_ordinal_drops_intercept_and_warns_on_non_convergence(fake_glmm):
+def test_ordinal_drops_intercept_and_warns_once_on_non_convergence(fake_glmm):
     d = DATA.assign(sev=pd.cut(DATA.y, [-np.inf, 9, 11, np.inf], labels=False))
-    with pytest.warns(UserWarning, match="did not converge"):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         r = mixed("sev ~ kb * wave", d, groups="family_id", family="ordinal")
+    conv = [w for w in seen if issubclass(w.category, ConvergenceWarning)]
+    assert len(conv) == 1 and "not have converged" in str(conv[0].message)
     assert fake_glmm["x_names"] == ("kb", "wave", "kb:wave")
     assert r.param_names[:2] == ("0|1", "1|2")
     with pytest.raises(EstimationError, match="robust"), pytest.warns(UserWarning):
@@ -259,6 +293,13 @@ def test_gee_poisson_matches_geepack():
     ref = GEE_REF["poisson"]
     np.testing.assert_allclose(r.tidy()["estimate"], ref["estimate"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(r.tidy()["std_error"], ref["se"], rtol=2e-3)
+
+
+def test_gee_rejects_non_positive_exposure():
+    d = pd.read_csv(REF / "lme4_gee_counts.csv").assign(expo=1.0)
+    d.loc[d.index[0], "expo"] = 0.0
+    with pytest.raises(DataError, match="expo"):
+        gee("count ~ kb * wave", d, family="poisson", exposure="expo")
 
 
 def test_did_fe_matches_ols_with_dummies():

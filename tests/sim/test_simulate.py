@@ -355,3 +355,19 @@ def test_scenario_knobs_act_as_documented() -> None:
         return float((o.loc[o["role"] == "parent", "pv_phys_minor"] == 0).mean())
 
     assert zero_share(1.5) > zero_share(1.0) > zero_share(0.0)
+
+
+def test_population_effects_cache_cannot_be_corrupted_by_callers() -> None:
+    # the cached table used to be returned itself: editing it changed every later cohort
+    from kbeffect.sim.api import population_effects
+
+    sc = Scenario()
+    first = population_effects(sc, 2_000)
+    expected = first.copy()
+    first["value"] = 0.0
+    again = population_effects(sc, 2_000)
+    pd.testing.assert_frame_equal(again, expected)
+    c = simulate_cohort(50, seed=1, population_size=2_000)
+    pop = c.truth.effects[c.truth.effects["level"] == "population"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pop, expected.reset_index(drop=True))
+    population_effects.cache_clear()

@@ -173,7 +173,7 @@ def run_ipw_did(frame: pd.DataFrame, *, B: int, seed: int,
     sample = frame[frame["observed_w0"] & frame["observed_w2"]]
     sample, _ = complete_on(sample, [*DEMOGRAPHICS, *CONFOUNDERS])
     fit = ipw_did(sample, treatment="order", covariates=_PS_FULL, outcome_pre="rate_w0",
-                  outcome_post="rate_w2", unit="family_id", estimand="att")
+                  outcome_post="rate_w2", unit="family_id", estimand="ATT")
     res = bootstrap(fit.bootstrap_spec(), sample, cluster="family_id", B=B, seed=seed,
                     progress=progress)
     est, se, lo, hi, p = _boot_summary(res)

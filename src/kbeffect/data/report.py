@@ -106,8 +106,13 @@ def soft_exclusions(cohort: Cohort, *, notes: tuple[str, ...] = ()) -> DataRepor
     violent = severity.groupby("family_id")["severity"].apply(
         lambda s: bool((s.astype(object).isin(["moderate", "severe"])).any()))
     no_violence = violent.index[~violent.to_numpy(bool)]
+    prev_ids = set(prev)
     effect = effect.add("no violence (severity 'none' or undetermined) at any wave",
-                        [f for f in no_violence if f not in set(prev)])
+                        [f for f in no_violence if f not in prev_ids])
+    # observed, but every questionnaire invalid: no severity row, so not counted above
+    judged = set(violent.index)
+    effect = effect.add("only invalid questionnaires (valid == False)",
+                        [f for f in seen if f not in judged and f not in prev_ids])
     scopes["effect analyses"] = effect
 
     completers = Exclusions(unit="families")

@@ -137,6 +137,7 @@ def prepare_inputs(
     missing: Missing = "raise",
     extra: Sequence[str] = (),
     unit: str = "families",
+    both_groups: bool = True,
 ) -> DesignInputs:
     """Validate ``data``/``treatment``/``covariates`` and build the design arrays.
 
@@ -155,6 +156,9 @@ def prepare_inputs(
         Further required columns (exact-matching variables, strata).
     unit : str
         What a row is, for the exclusion counts.
+    both_groups : bool
+        Require both values of ``treatment`` (default); False for callers that only use it
+        as one of several 0/1 indicators (attrition weights).
 
     Returns
     -------
@@ -190,7 +194,7 @@ def prepare_inputs(
     if len(used) == 0:
         raise DataError("no rows left after excluding rows with missing values.")
     treat = treatment_vector(used[treatment], treatment)
-    if treat.min() == treat.max():
+    if both_groups and treat.min() == treat.max():
         raise DataError(f"treatment column {treatment!r} has a single value; need both groups.")
     dm = design_matrices(formula, used, missing="raise")
     cols = list(dm.columns)

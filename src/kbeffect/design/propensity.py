@@ -209,7 +209,10 @@ class PropensityModel:
         return Summary("Propensity score model", header, tables, self.exclusions.notes())
 
 
-def _sk_fit(estimator: Any, X: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+def _sk_fit(
+    estimator: Any, X: np.ndarray, t: np.ndarray, seed: Any = None
+) -> tuple[Any, np.ndarray]:
+    """Fit a clone of ``estimator``; every unset ``random_state`` is drawn from ``seed``."""
     from sklearn.base import clone
 
     if not hasattr(estimator, "fit") or not hasattr(estimator, "predict_proba"):
@@ -217,7 +220,14 @@ def _sk_fit(estimator: Any, X: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarr
             "distance/method as an estimator must be a scikit-learn classifier with "
             f"fit() and predict_proba(); got {type(estimator).__name__}."
         )
-    est = clone(estimator).fit(X, t)
+    est = clone(estimator)
+    if hasattr(est, "get_params") and hasattr(est, "set_params"):
+        unset = sorted(k for k, v in est.get_params(deep=True).items()
+                       if (k == "random_state" or k.endswith("__random_state")) and v is None)
+        if unset:
+            rng = as_generator(seed)
+            est.set_params(**{k: int(rng.integers(2**31 - 1)) for k in unset})
+    est = est.fit(X, t)
     classes = list(est.classes_)
     ps = est.predict_proba(X)[:, classes.index(1)]
     return est, ps
@@ -300,7 +310,7 @@ def fit_propensity(
         coef = pd.Series(np.r_[b0, b], index=names)
         name = method
     else:
-        est, ps = _sk_fit(method, X, t)
+        est, ps = _sk_fit(method, X, t, seed)
         name = "classifier"
         if link not in ("logit", "linear_logit"):
             raise SpecificationError("a classifier propensity model supports link='logit' or "
@@ -355,7 +365,8 @@ def propensity_score(
     missing : {"raise", "drop"}
         Missing treatment or covariate values raise (default) or are excluded and counted.
     seed : int, Generator or None
-        Seed for the cross-validation folds of the penalised fits.
+        Seed for the penalised fits and for a classifier's unset ``random_state``
+        (parameters left at ``None``, also inside pipelines), so results are reproducible.
 
     Returns
     -------

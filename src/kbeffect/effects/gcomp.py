@@ -37,7 +37,7 @@ import pandas as pd
 from kbeffect._results import Summary
 from kbeffect._validation import check_columns, check_literal
 from kbeffect.effects.multiplicity import adjust_pvalues
-from kbeffect.errors import SpecificationError
+from kbeffect.errors import DataError, SpecificationError
 from kbeffect.models.mixed.result import MixedResult, coef_plot, inference_table
 
 __all__ = ["GcompResult", "help_effects", "partial_eta_squared", "wave_effects"]
@@ -315,7 +315,7 @@ def help_effects(
     check_literal("method", method, ("holm", "bh", "bonferroni", "none"))
     group_cols = [groups] if isinstance(groups, str) else list(groups)
     unit = unit or group_cols[-1]
-    check_columns(data, [*outcomes, *help_types, wave, unit, *([by] if by else [])])
+    check_columns(data, [*outcomes, *help_types, wave, *group_cols, unit, *([by] if by else [])])
     extra = f" + ({adjust}) * C({wave})" if adjust else ""
     strata: list[tuple[str, pd.DataFrame, str]] = []
     if by is None:
@@ -324,10 +324,18 @@ def help_effects(
         for level in sorted(data[by].dropna().unique()):
             strata.append((f"{by}={level}", data[data[by] == level], ""))
         strata.append(("pooled (difference)", data, f" * {by}"))
+    # a unit is one ``unit`` id within its outer groups (ids may be coded within families)
+    unit_keys = group_cols[: group_cols.index(unit) + 1] if unit in group_cols else [unit]
     out = []
     for h in help_types:
-        ever = (pd.to_numeric(data[h], errors="coerce").gt(0).groupby(data[unit])
-                .transform("max").astype(float))
+        values = pd.to_numeric(data[h], errors="coerce")
+        bad = values.isna() & data[h].notna()
+        if bad.any():
+            raise DataError(
+                f"help type column {h!r} must be boolean or 0/1; got non-numeric values such "
+                f"as {data.loc[bad, h].unique()[:3].tolist()}."
+            )
+        ever = values.gt(0).groupby([data[k] for k in unit_keys]).transform("max").astype(float)
         for label, sub, inter in strata:
             sub = sub.assign(**{f"{h}_ever": ever.loc[sub.index]})
             for y in outcomes:

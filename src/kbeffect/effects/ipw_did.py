@@ -94,7 +94,7 @@ class IPWDiDResult:
         return self.spec
 
     def tidy(self) -> pd.DataFrame:
-        """One row: term, estimate, std_error, statistic, p_value, ci_lower, ci_upper."""
+        """One row: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
         lo, hi = self.conf_int()
         return pd.DataFrame(
             {
@@ -103,8 +103,8 @@ class IPWDiDResult:
                 "std_error": [self.se],
                 "statistic": [self.z],
                 "p_value": [self.pvalue],
-                "ci_lower": [lo],
-                "ci_upper": [hi],
+                "conf_low": [lo],
+                "conf_high": [hi],
                 "n_treated": [self.n_treated],
                 "n_control": [self.n_control],
             }
@@ -231,7 +231,7 @@ def ipw_did(
     wave: str | None = None,
     unit: str | None = None,
     waves: tuple[Any, Any] = (0, 2),
-    estimand: Estimand = "att",
+    estimand: Literal["ATT", "ATE", "ATO", "att", "ate", "ato"] = "ATT",
     cluster: str | None = None,
     missing: Literal["raise", "drop"] = "raise",
     level: float = 0.95,
@@ -256,9 +256,10 @@ def ipw_did(
         column of wide data (checked for duplicates).
     waves : tuple
         ``(pre, post)`` wave values for long data (default ``(0, 2)``: T0 and T2).
-    estimand : {"att", "ate", "ato"}
+    estimand : {"ATT", "ATE", "ATO"}
         Target population: the treated (odds weights for controls), everyone (inverse
-        probability weights) or the overlap population (overlap weights).
+        probability weights) or the overlap population (overlap weights). Case-insensitive,
+        as in :func:`kbeffect.match` and :func:`kbeffect.weight`.
     cluster : str, optional
         Column of higher-level clusters for the sandwich (default: units are independent).
     missing : {"raise", "drop"}
@@ -279,12 +280,14 @@ def ipw_did(
     parallel trends conditional on the covariates, the ATT version identifies the average
     effect on the change in the treated (Abadie 2005).
     """
-    check_literal("estimand", estimand, ("att", "ate", "ato"))
+    est_name: Estimand = check_literal(
+        "estimand", estimand.lower() if isinstance(estimand, str) else estimand,
+        ("att", "ate", "ato"))
     level = check_probability("level", level)
     cov: tuple[str, ...] | str = covariates if isinstance(covariates, str) else tuple(covariates)
     spec = IPWDiD(
         treatment=treatment, covariates=cov, outcome_pre=outcome_pre, outcome_post=outcome_post,
-        outcome=outcome, wave=wave, unit=unit, waves=tuple(waves), estimand=estimand,
+        outcome=outcome, wave=wave, unit=unit, waves=tuple(waves), estimand=est_name,
         missing=missing,
     )
     fa = spec.arrays(data)
@@ -296,13 +299,13 @@ def ipw_did(
             "predicts treatment perfectly; simplify the covariates."
         )
     beta = fit.beta[0]
-    est, se, theta = ipw_did_sandwich(fa.X, fa.d, fa.delta, beta, estimand, codes)
+    est, se, theta = ipw_did_sandwich(fa.X, fa.d, fa.delta, beta, est_name, codes)
     e = expit(fa.X @ beta)
-    a = K.ipw_weights(e, fa.d, estimand)
+    a = K.ipw_weights(e, fa.d, est_name)
     t = fa.d == 1
     ess = tuple(float(a[m].sum() ** 2 / np.sum(a[m] ** 2)) for m in (t, ~t))
     return IPWDiDResult(
-        estimate=est, se=se, estimand=estimand, mean_change=(float(theta[-2]), float(theta[-1])),
+        estimate=est, se=se, estimand=est_name, mean_change=(float(theta[-2]), float(theta[-1])),
         n_treated=int(t.sum()), n_control=int((~t).sum()), ess=(ess[0], ess[1]),
         ps_coef=pd.Series(beta, index=list(fa.columns), name="coef"), level=level,
         exclusions=fa.exclusions, spec=spec, cluster=cluster, _ps=e, _d=fa.d,

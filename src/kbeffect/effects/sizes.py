@@ -198,6 +198,8 @@ def convert_effect_size(
         raise SpecificationError("give both n1 and n2, or neither.")
     a = 4.0 if n1 is None or n2 is None else ((n1 + n2) ** 2 - 2 * (n1 + n2)) / (n1 * n2)
     v = np.asarray(value, dtype=float)
+    if from_ in ("eta2", "partial_eta2", "f", "f2", "F") and np.any(v < 0):
+        raise SpecificationError(f"{from_!r} values must be non-negative; got {value!r}.")
     if from_ == "d":
         r = v / np.sqrt(v**2 + a)
     elif from_ == "r":

@@ -23,18 +23,27 @@ POPULATION_SEED = 20_221_104
 
 
 @lru_cache(maxsize=8)
-def population_effects(scenario: Scenario, size: int = 100_000,
-                       seed: int = POPULATION_SEED) -> pd.DataFrame:
-    """Return the true population effects of a scenario (Monte Carlo cohort of ``size``).
-
-    The result is cached per ``(scenario, size, seed)``. Monte Carlo error of a population
-    ATE/ATT is of order ``sd / sqrt(size)``: with the default 100,000 families about 0.02
-    points of parenting stress and 0.2 percentage points of a probability.
-    """
+def _population_effects(scenario: Scenario, size: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     world = draw_world(size, scenario, rng)
     present = realise(world, rng).present
     return effects_table(world, "population", np.asarray(present.all(axis=1)))
+
+
+def population_effects(scenario: Scenario, size: int = 100_000,
+                       seed: int = POPULATION_SEED) -> pd.DataFrame:
+    """Return the true population effects of a scenario (Monte Carlo cohort of ``size``).
+
+    The computation is cached per ``(scenario, size, seed)``; each call returns a copy, so
+    changing the returned table does not change later results
+    (``population_effects.cache_clear()`` empties the cache). Monte Carlo error of a
+    population ATE/ATT is of order ``sd / sqrt(size)``: with the default 100,000 families
+    about 0.02 points of parenting stress and 0.2 percentage points of a probability.
+    """
+    return _population_effects(scenario, size, seed).copy()
+
+
+population_effects.cache_clear = _population_effects.cache_clear  # type: ignore[attr-defined]
 
 
 def simulate_cohort(

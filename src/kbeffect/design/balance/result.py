@@ -263,10 +263,13 @@ def balance(
     if s_d_denom is not None:
         check_literal("s_d_denom", s_d_denom, SD_DENOMS)
     label = "Adjusted"
+    disc_all: np.ndarray | None = None
     if hasattr(weights, "weights") and hasattr(weights, "estimand"):
         label = "Matched" if type(weights).__name__ == "MatchResult" else "Weighted"
         estimand = weights.estimand
         w_all = np.asarray(weights.weights, dtype=float)
+        if getattr(weights, "discarded", None) is not None:
+            disc_all = np.asarray(weights.discarded, dtype=bool)
     elif isinstance(weights, str):
         check_columns(data, [weights])
         w_all = data[weights].to_numpy(dtype=float)
@@ -304,5 +307,6 @@ def balance(
         levels=levels,
         adjusted_label=label,
         threshold=threshold,
+        discarded=None if disc_all is None else disc_all[inputs.rows],
         exclusions=inputs.exclusions,
     )

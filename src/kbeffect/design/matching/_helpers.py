@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,7 @@ from kbeffect.design.matching.optimal import optimal_match_matrix
 from kbeffect.design.matching.weights import mahalanobis_points
 from kbeffect.errors import SpecificationError
 
-__all__ = ["discard_mask", "exact_strata", "full_sets", "optimal_points"]
+__all__ = ["check_cutpoints", "discard_mask", "exact_strata", "full_sets", "optimal_points"]
 
 
 def discard_mask(distance: np.ndarray, treat: np.ndarray, option: str) -> np.ndarray:
@@ -31,6 +33,39 @@ def discard_mask(distance: np.ndarray, treat: np.ndarray, option: str) -> np.nda
     elif option == "treated":
         out &= treat == 1
     return out
+
+
+def check_cutpoints(
+    cutpoints: Mapping[str, int | Sequence[float]], columns: Sequence[str]
+) -> dict[str, int | Sequence[float]]:
+    """Validate CEM ``cutpoints``: known variables, bins >= 0 (0 = exact) or finite cut points."""
+    if not isinstance(cutpoints, Mapping):
+        raise SpecificationError(
+            f"cutpoints must be a mapping of variable to bins or cut points; got {cutpoints!r}."
+        )
+    unknown = [k for k in cutpoints if k not in columns]
+    if unknown:
+        raise SpecificationError(
+            f"cutpoints names {unknown} that are not CEM variables; expected some of "
+            f"{list(columns)}."
+        )
+    for k, v in cutpoints.items():
+        if isinstance(v, bool):
+            ok = False
+        elif isinstance(v, int | np.integer):
+            ok = v >= 0
+        else:
+            try:
+                arr = np.asarray(v, dtype=float)
+            except (TypeError, ValueError):
+                arr = np.array([np.nan])
+            ok = arr.ndim == 1 and arr.size > 0 and bool(np.all(np.isfinite(arr)))
+        if not ok:
+            raise SpecificationError(
+                f"cutpoints[{k!r}] must be a number of bins >= 0 (0 = exact) or a list of "
+                f"finite cut points; got {v!r}."
+            )
+    return dict(cutpoints)
 
 
 def exact_strata(frame: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,7 @@ import pandas as pd
 from kbeffect._validation import as_generator, check_literal, check_positive_int
 from kbeffect.design._inputs import Covariates, Missing, prepare_inputs
 from kbeffect.design.matching._helpers import (
+    check_cutpoints,
     discard_mask,
     exact_strata,
     full_sets,
@@ -120,7 +121,8 @@ def match(
     missing : {"raise", "drop"}
         Missing values raise (default) or are excluded and counted on the result.
     seed : int, Generator or None
-        For ``m_order="random"`` and cross-validated propensity models.
+        For ``m_order="random"``, cross-validated propensity models and a classifier's
+        unset ``random_state``.
 
     Returns
     -------
@@ -291,7 +293,10 @@ def match(
             )
         else:
             cols = list(dict.fromkeys([*inputs.variables, *exact]))
-            cuts = cutpoints if method == "cem" else {c: 0 for c in cols}
+            if method == "cem":
+                cuts = check_cutpoints(cutpoints, cols) if cutpoints is not None else None
+            else:
+                cuts = dict.fromkeys(cols, 0)
             sub = cem_subclasses(inputs.data[cols], t, cutpoints=cuts, eligible=eligible)
         w = subclass_weights(sub, t, estimand)
         sub = np.where(w > 0, sub, -1)

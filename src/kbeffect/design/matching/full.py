@@ -69,7 +69,9 @@ def full_match_matrix(dmat: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     for j in np.flatnonzero(col_ok & ~covered_c):
         edges_r.append(int(np.argmin(big[:, j])))
         edges_c.append(j)
-    er, ec = np.asarray(edges_r, dtype=np.int64), np.asarray(edges_c, dtype=np.int64)
+    er, ec = _star_forest(
+        np.asarray(edges_r, dtype=np.int64), np.asarray(edges_c, dtype=np.int64), dmat, n1, n0
+    )
     cost = float(dmat[er, ec].sum()) if len(er) else 0.0
     g = coo_matrix((np.ones(len(er)), (er, n1 + ec)), shape=(n1 + n0, n1 + n0))
     _, lab = connected_components(g, directed=False)
@@ -81,6 +83,30 @@ def full_match_matrix(dmat: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     out = np.full(n1 + n0, -1, dtype=np.int64)
     out[used] = relab
     return out[:n1], out[n1:], cost
+
+
+def _star_forest(
+    er: np.ndarray, ec: np.ndarray, dmat: np.ndarray, n1: int, n0: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop cover edges whose two ends are both covered twice, costliest first.
+
+    With zero distances (tied scores) the optimal cover built from the matching can join
+    stars through a zero-cost edge (a treated-control path of length 3, a repeated edge),
+    which would merge them into one set with several treated *and* several controls.
+    Such an edge is redundant: dropping it keeps every unit covered and never raises the
+    cost. After one pass every kept edge has an end of degree 1, so each component is a
+    star (one treated or one control).
+    """
+    deg_r = np.bincount(er, minlength=n1)
+    deg_c = np.bincount(ec, minlength=n0)
+    keep = np.ones(len(er), bool)
+    for k in np.argsort(-dmat[er, ec], kind="stable"):
+        i, j = er[k], ec[k]
+        if deg_r[i] >= 2 and deg_c[j] >= 2:
+            keep[k] = False
+            deg_r[i] -= 1
+            deg_c[j] -= 1
+    return er[keep], ec[keep]
 
 
 def full_match(

@@ -64,6 +64,18 @@ def focal_order(
     return np.argsort(d, kind="stable")
 
 
+def _strata_groups(
+    focal: np.ndarray, ctrl: np.ndarray, strata: np.ndarray | None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return (indices into ``focal``, control positions) per exact-matching stratum."""
+    if strata is None:
+        return [(np.arange(len(focal)), ctrl)]
+    return [
+        (np.flatnonzero(strata[focal] == s), ctrl[strata[ctrl] == s])
+        for s in np.unique(strata[focal])
+    ]
+
+
 def _find(parent: list[int], i: int) -> int:
     # path-halving union-find: returns the representative (next available slot)
     while parent[i] != i:
@@ -195,12 +207,7 @@ def nearest_match(
     ctrl = np.flatnonzero(~focal_mask & ok)
     ordr = focal_order(distance, focal, order, rng)
     mm = np.full((len(focal), ratio), -1, dtype=np.int64)
-    groups = [(np.arange(len(focal)), ctrl)]
-    if strata is not None:
-        groups = [
-            (np.flatnonzero(strata[focal] == s), ctrl[strata[ctrl] == s])
-            for s in np.unique(strata[focal])
-        ]
+    groups = _strata_groups(focal, ctrl, strata)
     rank = np.empty(len(focal), dtype=np.int64)
     rank[ordr] = np.arange(len(focal))
     for fi, cpos in groups:
@@ -250,12 +257,7 @@ def nearest_match_points(
     rank = np.empty(len(focal), dtype=np.int64)
     rank[ordr] = np.arange(len(focal))
     mm = np.full((len(focal), ratio), -1, dtype=np.int64)
-    groups = [(np.arange(len(focal)), ctrl)]
-    if strata is not None:
-        groups = [
-            (np.flatnonzero(strata[focal] == s), ctrl[strata[ctrl] == s])
-            for s in np.unique(strata[focal])
-        ]
+    groups = _strata_groups(focal, ctrl, strata)
     for fi, cpos in groups:
         if len(fi) == 0 or len(cpos) == 0:
             continue

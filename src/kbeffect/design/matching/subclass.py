@@ -3,7 +3,10 @@
 Follows MatchIt's ``method = "subclass"``: subclass boundaries are quantiles of the
 distance among the focal group (treated for the ATT, controls for the ATC, everyone for
 the ATE); every unit falls into one subclass (``findInterval(..., all.inside = TRUE)``).
-Weights follow MatchIt's ``weights.subclass``.
+Weights follow MatchIt's ``weights.subclass``. One difference: a subclass that lacks
+treated or control units is merged into a neighbouring subclass, whereas MatchIt >= 4.5
+moves the nearest units of that group in from neighbouring subclasses ("scooting") and so
+keeps the requested number of subclasses.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def weight(
         weights within each stratum.
     missing : {"raise", "drop"}
     seed : int, Generator or None
-        For cross-validated propensity models.
+        For cross-validated propensity models and a classifier's unset ``random_state``.
 
     Returns
     -------

@@ -205,7 +205,8 @@ def attrition_weights(
             f"waves needs {len(obs_cols) + 1} labels (baseline + {len(obs_cols)} follow-ups)."
         )
     inputs = prepare_inputs(
-        data, treatment=obs_cols[0], covariates=covariates, missing=missing, extra=obs_cols
+        data, treatment=obs_cols[0], covariates=covariates, missing=missing, extra=obs_cols,
+        both_groups=False,
     )
     n, W = len(inputs.treat), len(obs_cols) + 1
     R = np.ones((n, W), dtype=bool)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kbeffect.errors import SpecificationError
+
 __all__ = ["ESTIMANDS", "stabilize", "trim_mask", "truncate", "weights_from_ps"]
 
 ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "ATO", "ATM")
@@ -40,7 +42,9 @@ def weights_from_ps(ps: np.ndarray, treat: np.ndarray, estimand: str) -> np.ndar
     if estimand == "ATM":
         m = np.minimum(e, 1.0 - e)
         return np.where(t, m / e, m / (1.0 - e))
-    raise ValueError(f"unknown estimand {estimand!r}")
+    raise SpecificationError(
+        f"estimand must be one of {', '.join(ESTIMANDS)}; got {estimand!r}."
+    )
 
 
 def stabilize(w: np.ndarray, treat: np.ndarray) -> np.ndarray:

@@ -130,7 +130,7 @@ class BootstrapResult:
         Returns
         -------
         DataFrame
-            Index: parameter names; columns ``lower``, ``upper``.
+            Index: parameter names; columns ``conf_low``, ``conf_high``.
         """
         check_literal("method", method, _METHODS)
         level = check_probability("level", level)
@@ -157,7 +157,7 @@ class BootstrapResult:
             elif tse is not None and se0 is not None:  # studentized (availability checked)
                 lo_hi = I.studentized_ci(t0, float(se0[j]), t, tse[:, j], level)
             rows.append(lo_hi)
-        return pd.DataFrame(rows, index=list(self.names), columns=["lower", "upper"])
+        return pd.DataFrame(rows, index=list(self.names), columns=["conf_low", "conf_high"])
 
     def pvalue(
         self, null: float = 0.0, method: Literal["percentile", "studentized"] = "percentile"
@@ -195,8 +195,8 @@ class BootstrapResult:
                 "term": list(self.names),
                 "estimate": self.theta0,
                 "std_error": self.se.to_numpy(),
-                "ci_lower": ci["lower"].to_numpy(),
-                "ci_upper": ci["upper"].to_numpy(),
+                "conf_low": ci["conf_low"].to_numpy(),
+                "conf_high": ci["conf_high"].to_numpy(),
                 "p_value": self.pvalue(method=pmethod).to_numpy(),
                 "n_replicates": self.n_replicates - self.n_failed,
             }

@@ -221,8 +221,10 @@ def rm_anova(
                     f"between factor {b!r} has fewer than two levels among complete "
                     f"subjects: {list(lv)}."
                 )
+        # positions in the level tuples; ``pd.Categorical(values, categories=...)`` would
+        # recode a categorical column with unused categories (deprecated in pandas)
         codes = np.column_stack(
-            [pd.Categorical(subj_b[b], categories=list(lv)).codes
+            [pd.Index(list(lv)).get_indexer(subj_b[b].to_numpy(dtype=object))
              for b, lv in zip(b_names, b_levels, strict=True)]
         ).astype(int)
     else:

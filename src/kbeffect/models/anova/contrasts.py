@@ -112,8 +112,9 @@ def contrast_table(
     Returns
     -------
     DataFrame
-        Columns ``contrast``, [``by_name``], ``estimate``, ``se``, ``df``, ``t``, ``p``,
-        ``p_adj``, ``ci_low``, ``ci_high``.
+        Columns ``term`` (the contrast), [``by_name``], ``estimate``, ``std_error``,
+        ``statistic`` (t), ``df``, ``p_value``, ``p_adjusted``, ``conf_low``, ``conf_high``
+        (the names of the model results' ``tidy()``).
     """
     names = list(contrasts)
     C = weights @ np.column_stack([np.asarray(contrasts[n], dtype=float) for n in names])
@@ -129,15 +130,15 @@ def contrast_table(
     for i in range(L.shape[0]):
         frame = pd.DataFrame(
             {
-                "contrast": names,
+                "term": names,
                 "estimate": est.estimate[i],
-                "se": est.se[i],
+                "std_error": est.se[i],
+                "statistic": t[i],
                 "df": float(est.df),
-                "t": t[i],
-                "p": p[i],
-                "p_adj": p_adj[i],
-                "ci_low": est.estimate[i] - q * est.se[i],
-                "ci_high": est.estimate[i] + q * est.se[i],
+                "p_value": p[i],
+                "p_adjusted": p_adj[i],
+                "conf_low": est.estimate[i] - q * est.se[i],
+                "conf_high": est.estimate[i] + q * est.se[i],
             }
         )
         if by_name is not None:

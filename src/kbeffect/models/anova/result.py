@@ -229,7 +229,7 @@ class RMAnovaResult:
             Between factor: estimate the contrasts in each of its levels (each level is
             its own family for the adjustment) instead of averaged over groups.
         adjust : {"holm", "bonferroni", "bh", "none"}
-            Multiplicity adjustment of the p-values (column ``p_adj``).
+            Multiplicity adjustment of the p-values (column ``p_adjusted``).
         conf_level : float
             Confidence level (intervals Bonferroni-adjusted unless ``adjust="none"``).
 

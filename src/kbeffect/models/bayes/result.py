@@ -23,7 +23,7 @@ from .sample import CompiledModel, Diagnostics
 __all__ = ["BayesResult", "FitSettings"]
 
 TIDY_COLUMNS = (
-    "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
+    "term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high",
     "r_hat", "ess_bulk", "ess_tail", "effect",
 )
 
@@ -115,7 +115,7 @@ class BayesResult:
         Returns
         -------
         DataFrame
-            term, estimate (posterior mean), std_error (posterior SD), statistic and
+            term, estimate (posterior mean), std_error (posterior SD), statistic, df and
             p_value (NaN: not defined for a posterior), conf_low, conf_high, r_hat,
             ess_bulk, ess_tail, effect (``fixed``, ``ran_pars``, ``aux``, ``threshold``).
         """
@@ -135,14 +135,14 @@ class BayesResult:
             if k is not None:
                 x, r, eb, et = x[:, k], r[k], eb[k], et[k]
             q = np.quantile(x, [lo, hi])
-            out.append((term, x.mean(), x.std(ddof=1), np.nan, np.nan, q[0], q[1],
+            out.append((term, x.mean(), x.std(ddof=1), np.nan, np.nan, np.nan, q[0], q[1],
                         float(r), float(eb), float(et), effect))
         return pd.DataFrame(out, columns=list(TIDY_COLUMNS))
 
     def summary(self, *, level: float | None = None) -> Summary:
         """Return a :class:`~kbeffect._results.Summary` of the posterior."""
         s, d = self.spec, self.diagnostics
-        tab = self.tidy(level=level).set_index("term").drop(columns=["statistic", "p_value"])
+        tab = self.tidy(level=level).set_index("term").drop(columns=["statistic", "df", "p_value"])
         header = {
             "Formula": s.formula, "Family": s.family, "Observations": s.n,
             "Groups": ", ".join(f"{g}" for g in s.groups) or "none",

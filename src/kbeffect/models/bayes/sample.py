@@ -76,7 +76,7 @@ def compile_model(model: Any, *, sampler: Sampler, shape_key: tuple[object, ...]
         nutpie = import_nutpie()
         t0 = time.perf_counter()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _reproducible_numba():
                 warnings.simplefilter("ignore", FutureWarning)
                 compiled = nutpie.compile_pymc_model(model)
         except Exception as exc:  # nutpie/numba raise many types; report and fall back
@@ -89,6 +89,22 @@ def compile_model(model: Any, *, sampler: Sampler, shape_key: tuple[object, ...]
         else:
             return CompiledModel(model, "nutpie", compiled, time.perf_counter() - t0, shape_key)
     return CompiledModel(model, "pymc", None, 0.0, shape_key)
+
+
+def _reproducible_numba() -> Any:
+    """Context in which PyTensor generates numba code without ``fastmath``.
+
+    With ``fastmath`` (PyTensor's default) LLVM may reassociate floating-point sums, and
+    it does so differently when a log density is compiled from scratch and when its
+    parts are loaded from PyTensor's on-disk numba cache: the log density then differs
+    in the last bit between the first process that compiles a model and later ones, and
+    the NUTS trajectories, hence the draws for the same seed, drift apart. Strict IEEE
+    arithmetic makes fresh and cached code agree, so a seed gives the same draws in
+    every process.
+    """
+    import pytensor
+
+    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 def set_data(cm: CompiledModel, arrays: dict[str, np.ndarray]) -> CompiledModel:

@@ -75,18 +75,26 @@ class TestResult:
     exclusions: Exclusions = field(default_factory=Exclusions)
 
     def tidy(self) -> pd.DataFrame:
-        """One row: statistic, df, p, estimate, CI, effect sizes and their Table 2.2 labels."""
+        """One row: statistic, df, p-value, estimate, CI, effect sizes and their labels.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``test, statistic_name, statistic, df, df2, p_value, estimate_name,
+            estimate, conf_low, conf_high`` (the names of the model results' ``tidy()``),
+            then the effect sizes with their Table 2.2 labels and the group sizes ``n_*``.
+        """
         row: dict[str, Any] = {
             "test": self.test,
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,
             "df": self.df[0] if len(self.df) >= 1 else np.nan,
             "df2": self.df[1] if len(self.df) >= 2 else np.nan,
-            "p": self.pvalue,
+            "p_value": self.pvalue,
             "estimate_name": self.estimate_name,
             "estimate": self.estimate,
-            "ci_low": self.ci[0],
-            "ci_high": self.ci[1],
+            "conf_low": self.ci[0],
+            "conf_high": self.ci[1],
         }
         for name, value in self.effect_sizes.items():
             row[name] = value

@@ -151,7 +151,10 @@ def gee(
     if exposure is not None:
         if family == "gaussian":
             raise SpecificationError("exposure applies to family='poisson' or 'negbin'.")
-        offset = np.log(used[exposure].to_numpy(float))[order]
+        ex = pd.to_numeric(used[exposure], errors="coerce").to_numpy(float)
+        if not (np.isfinite(ex) & (ex > 0)).all():
+            raise DataError(f"exposure column {exposure!r} must be numeric, finite and positive.")
+        offset = np.log(ex)[order]
     model = sm.GEE(dm.y[order], dm.X[order], groups=used[groups].to_numpy()[order], family=fam,
                    cov_struct=sm.cov_struct.Exchangeable(), offset=offset)
     fit = model.fit()

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from kbeffect._formula import design_matrices
+from kbeffect._formula import design_matrices, formula_variables
 from kbeffect._results import Exclusions
 from kbeffect._validation import (
     check_columns,
@@ -147,13 +147,20 @@ def mixed(
         )
     if slope_level is not None and slope_level not in group_cols:
         raise SpecificationError(f"slope_level={slope_level!r} must be one of groups {group_cols}.")
+    if family not in _ZI_FAMILIES and zi_formula.replace(" ", "") != "~1":
+        raise SpecificationError(
+            f"zi_formula applies to {_ZI_FAMILIES}, not family={family!r}; got {zi_formula!r}."
+        )
     extra = [*group_cols]
     extra += [c for c in (exposure, random_slope) if c is not None]
     if isinstance(weights, str):
         extra.append(weights)
     check_columns(data, extra)
+    # variables of the zero part are checked for missing values with the rest, so that
+    # missing="drop" excludes (and counts) those rows too
+    zi_vars = formula_variables(zi_formula, data) if family in _ZI_FAMILIES else []
 
-    work, excl = _drop_missing(data, extra, missing)
+    work, excl = _drop_missing(data, [*extra, *(v for v in zi_vars if v not in extra)], missing)
     dm = design_matrices(formula, work, missing=missing)
     excl = _merge_exclusions(excl, dm.exclusions)
     used = work.iloc[dm.rows]
@@ -230,7 +237,9 @@ def _drop_missing(
         return data, excl
     if missing == "raise":
         check_no_missing(data, columns)
-    excl = excl.add("missing value in a grouping, exposure, slope or weight column", data.index[na])
+    excl = excl.add(
+        "missing value in a grouping, exposure, slope, weight or zero-part column", data.index[na]
+    )
     return data.loc[~na], excl
 
 
@@ -320,9 +329,9 @@ def _fit_other(
         raise DataError(f"family={family!r} needs non-negative integer counts as response.")
     offset = None
     if exposure is not None:
-        ex = used[exposure].to_numpy(float)
-        if (ex <= 0).any():
-            raise DataError(f"exposure column {exposure!r} must be positive.")
+        ex = pd.to_numeric(used[exposure], errors="coerce").to_numpy(float)
+        if not (np.isfinite(ex) & (ex > 0)).all():
+            raise DataError(f"exposure column {exposure!r} must be numeric, finite and positive.")
         offset = np.log(ex)
     zi_X = zi_names = None
     if zi is not None:
@@ -333,17 +342,17 @@ def _fit_other(
 
 
 def _warn_fit(fit: Any) -> None:
-    if not fit.converged:
-        advice = (
-            "removing a random slope or a variance component close to zero, or reml=False"
-            if fit.family == "gaussian"
-            else "n_agq=1 (Laplace) or more quadrature points, a simpler random part, or a "
-            "Poisson model before the negative binomial"
-        )
+    """Warn about a linear fit that did not converge or is singular.
+
+    The count and ordinal kernels (``fit_glmm``, ``fit_clmm``) already emit one
+    ConvergenceWarning with the reason and what to try, so only the linear kernel,
+    which does not warn, is reported here: every problem is warned about once.
+    """
+    if not fit.converged and fit.family == "gaussian":
         warnings.warn(
-            f"the {fit.family} mixed model did not converge ({fit.message}). Try rescaling "
-            f"covariates (e.g. age in decades), {advice}; do not use these estimates as "
-            "they are.",
+            f"the gaussian mixed model did not converge ({fit.message}). Try rescaling "
+            "covariates (e.g. age in decades), removing a random slope or a variance "
+            "component close to zero, or reml=False; do not use these estimates as they are.",
             ConvergenceWarning,
             stacklevel=3,
         )

@@ -181,8 +181,9 @@ def build_fit(
     problems = _diagnose(res, names, levels)
     converged = bool(res.converged) and not problems
     message = "; ".join(([] if res.converged else [res.message]) + problems) or "converged"
-    if problems:
-        warnings.warn(f"GLMM fit: {'; '.join(problems)}.", ConvergenceWarning, stacklevel=3)
+    if not converged:  # the one warning of a fit (``maximise`` is told not to warn)
+        warnings.warn(f"GLMM fit may not have converged: {message}. {_TRY}",
+                      ConvergenceWarning, stacklevel=3)
     ranef = {levels[0]: state["u"].copy()}
     if k == 2:
         ranef[levels[1]] = state["uc"].copy()
@@ -236,7 +237,8 @@ def run_kernel(
     def objective(theta: Array) -> tuple[Array, Array]:
         return obj(theta, fam, X, offset, lay, n_agq, state)
 
-    res = maximise(objective, theta0, bounds, weights, maxiter=maxiter, what_to_try=_TRY)
+    res = maximise(objective, theta0, bounds, weights, maxiter=maxiter, what_to_try=_TRY,
+                   warn=False)
     objective(res.theta)  # leave the modes of the estimate in ``state``
     return res, state
 

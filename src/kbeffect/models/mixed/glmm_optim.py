@@ -76,6 +76,7 @@ def maximise(
     *,
     maxiter: int = 500,
     what_to_try: str = "",
+    warn: bool = True,
 ) -> OptimResult:
     """Maximise the weighted sum of per-group log-likelihoods returned by ``objective``.
 
@@ -93,6 +94,9 @@ def maximise(
         Iteration limit of L-BFGS-B.
     what_to_try : str
         Advice appended to convergence messages.
+    warn : bool
+        Emit a :class:`ConvergenceWarning` when the fit did not converge. Callers that
+        run further checks and warn once themselves (``fit_glmm``) pass False.
     """
     cache: dict[bytes, tuple[Array, Array]] = {}
 
@@ -180,7 +184,7 @@ def maximise(
         messages.append(f"the largest gradient component is {grad_max:.2g}")
     converged = pd and not messages
     message = "converged" if converged else "; ".join(messages)
-    if not converged:
+    if warn and not converged:
         warnings.warn(
             f"GLMM fit may not have converged: {message}. {what_to_try}",
             ConvergenceWarning,
