@@ -14,6 +14,7 @@ from kbeffect.sim import Scenario, simulate_cohort
 
 
 def main(argv: list[str]) -> None:
+    """Run the audit on cohorts FIRST_SEED..LAST_SEED-1 and write every tidy row to OUT."""
     first, last, out = int(argv[0]), int(argv[1]), argv[2]
     scenario = Scenario().replace(confounding=0.0) if "--no-confounding" in argv else Scenario()
     rows = []
