@@ -148,6 +148,40 @@ def aggregate_children(
     return out, [f"{c} [child {how}]" for c in cols]
 
 
+def covariate_matrix(
+    data: pd.DataFrame,
+    inputs: Any,
+    ok: np.ndarray,
+    covariates: Covariates | None,
+    *,
+    child_data: pd.DataFrame | None,
+    child_covariates: Covariates | None,
+    key: str,
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Family covariates (default: those of the design) plus child covariates per family.
+
+    Shared by :meth:`MatchResult.balance` and :meth:`WeightResult.balance`. Returns the
+    matrix for the rows ``ok`` of ``data``, its column names and their levels
+    ("family" / "child").
+    """
+    if covariates is None:
+        X, cols = inputs.X, list(inputs.columns)
+    else:
+        inp = prepare_inputs(data.iloc[inputs.rows], treatment=inputs.treatment,
+                             covariates=covariates, missing="raise")
+        X, cols = inp.X, list(inp.columns)
+    levels = ["family"] * len(cols)
+    if child_data is not None:
+        if child_covariates is None:
+            raise SpecificationError("child_covariates is required with child_data.")
+        Xc, ccols = aggregate_children(child_data, child_covariates, key=key,
+                                       family_keys=data[key][ok])
+        X = np.column_stack([X, Xc])
+        cols = [*cols, *ccols]
+        levels += ["child"] * len(ccols)
+    return X, cols, levels
+
+
 def compute_balance(
     X: np.ndarray,
     columns: Sequence[str],

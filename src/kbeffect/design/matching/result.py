@@ -12,7 +12,7 @@ from kbeffect._results import Exclusions, Summary
 from kbeffect._validation import check_literal
 from kbeffect.design._expand import broadcast_by_key, check_new_columns
 from kbeffect.design._inputs import Covariates, DesignInputs
-from kbeffect.design.balance.result import BalanceResult, aggregate_children, compute_balance
+from kbeffect.design.balance.result import BalanceResult, compute_balance, covariate_matrix
 from kbeffect.design.balance.stats import SdDenom
 from kbeffect.design.propensity import PropensityModel
 from kbeffect.errors import SpecificationError
@@ -144,34 +144,15 @@ class MatchResult:
         distance : bool
             Include the propensity score / distance as the first row (as MatchIt).
         """
-        from kbeffect.design._inputs import prepare_inputs
-
         check_literal("binary", binary, ("std", "raw"))
         ok = self.treat >= 0
-        if covariates is None:
-            X, cols = self.inputs.X, list(self.inputs.columns)
-        else:
-            inp = prepare_inputs(
-                self.data.iloc[self.inputs.rows],
-                treatment=self.inputs.treatment,
-                covariates=covariates,
-                missing="raise",
-            )
-            X, cols = inp.X, list(inp.columns)
-        levels = ["family"] * len(cols)
+        X, cols, levels = covariate_matrix(
+            self.data, self.inputs, ok, covariates, child_data=child_data,
+            child_covariates=child_covariates, key=key)
         if distance and np.isfinite(self.distance[ok]).all():
             X = np.column_stack([self.distance[ok], X])
             cols = ["distance", *cols]
             levels = ["family", *levels]
-        if child_data is not None:
-            if child_covariates is None:
-                raise SpecificationError("child_covariates is required with child_data.")
-            Xc, ccols = aggregate_children(
-                child_data, child_covariates, key=key, family_keys=self.data[key][ok]
-            )
-            X = np.column_stack([X, Xc])
-            cols += ccols
-            levels += ["child"] * len(ccols)
         return compute_balance(
             X,
             cols,
