@@ -60,6 +60,14 @@ class GlmFit:
     converged: bool
 
 
+def _link_mean(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mean and its derivative d mu / d eta for the logit or probit link."""
+    if link == "logit":
+        mu = special.expit(eta)
+        return mu, mu * (1.0 - mu)
+    return stats.norm.cdf(eta), stats.norm.pdf(eta)
+
+
 def fit_binary_glm(
     X: np.ndarray,
     t: np.ndarray,
@@ -85,12 +93,7 @@ def fit_binary_glm(
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
-        if link == "logit":
-            mu = special.expit(eta)
-            dmu = mu * (1.0 - mu)
-        else:
-            mu = stats.norm.cdf(eta)
-            dmu = stats.norm.pdf(eta)
+        mu, dmu = _link_mean(eta, link)
         mu = np.clip(mu, _EPS, 1 - _EPS)
         dmu = np.maximum(dmu, _EPS)
         W = w * dmu**2 / (mu * (1.0 - mu))
@@ -98,19 +101,13 @@ def fit_binary_glm(
         ZW = Z * W[:, None]
         beta = np.linalg.lstsq(ZW.T @ Z, ZW.T @ z, rcond=None)[0]
         eta = Z @ beta
-        mu_new = special.expit(eta) if link == "logit" else stats.norm.cdf(eta)
-        mu_new = np.clip(mu_new, _EPS, 1 - _EPS)
+        mu_new = np.clip(_link_mean(eta, link)[0], _EPS, 1 - _EPS)
         dev = -2.0 * float(np.sum(w * (y * np.log(mu_new) + (1 - y) * np.log(1 - mu_new))))
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             converged = True
             break
         dev_old = dev
-    if link == "logit":
-        mu = special.expit(eta)
-        dmu = mu * (1.0 - mu)
-    else:
-        mu = stats.norm.cdf(eta)
-        dmu = stats.norm.pdf(eta)
+    mu, dmu = _link_mean(eta, link)
     mu_c = np.clip(mu, _EPS, 1 - _EPS)
     W = w * np.maximum(dmu, _EPS) ** 2 / (mu_c * (1.0 - mu_c))
     vcov = np.linalg.pinv((Z * W[:, None]).T @ Z)
