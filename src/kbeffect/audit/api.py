@@ -71,12 +71,12 @@ def robustness_audit(
     frame, fam_excl, row_excl = analysis_frame(cohort)
     estimates: list[SpecEstimate] = []
     todo = ["published", *[s for s in specs if s != "published"]]
-    anova = means = None
+    anova = means = published = None
     for spec in progress_bar(todo, label="audit", enabled=progress):
         if spec == "published":
-            est, anova, means = published_anova(frame, seed=seed)
+            est, anova, means, published = published_anova(frame, seed=seed)
         elif spec == "published_pairs":
-            est = run_matched(frame, confounders=False, B=B, seed=seed)
+            est = run_matched(frame, confounders=False, B=B, seed=seed, matched=published)
         elif spec == "matched_confounders":
             est = run_matched(frame, confounders=True, B=B, seed=seed)
         elif spec == "ipw_did":

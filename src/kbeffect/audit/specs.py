@@ -77,8 +77,8 @@ def _match(sample: pd.DataFrame, covariates: str, seed: int) -> pd.DataFrame:
     return m.matched_data()
 
 
-def published_anova(frame: pd.DataFrame, *, seed: int) -> tuple[SpecEstimate, pd.DataFrame,
-                                                                 pd.DataFrame]:
+def published_anova(frame: pd.DataFrame, *, seed: int) -> tuple[
+        SpecEstimate, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run the published analysis: matched completers, RM-ANOVA of incidents (Table 5.8).
 
     Returns
@@ -90,6 +90,8 @@ def published_anova(frame: pd.DataFrame, *, seed: int) -> tuple[SpecEstimate, pd
         ``RMAnovaResult.tidy()`` of total incidents (per period, as published) by order x wave.
     means : DataFrame
         Mean total incidents per group and wave (the report's Table 5.8 layout).
+    matched : DataFrame
+        The matched families (for :func:`run_matched`, which reuses them).
     """
     from kbeffect.models.anova.api import rm_anova
 
@@ -121,7 +123,7 @@ def published_anova(frame: pd.DataFrame, *, seed: int) -> tuple[SpecEstimate, pd
                "interaction_label": str(inter["label"]), "time_eta2": float(time["partial_eta2"]),
                "time_p": float(time["p"])},
     )
-    return est, tab, means
+    return est, tab, means, matched
 
 
 def _boot_summary(res: Any) -> tuple[float, float, float, float, float]:
@@ -131,21 +133,24 @@ def _boot_summary(res: Any) -> tuple[float, float, float, float, float]:
 
 
 def run_matched(frame: pd.DataFrame, *, confounders: bool, B: int, seed: int,
-                progress: bool = False) -> SpecEstimate:
+                progress: bool = False, matched: pd.DataFrame | None = None) -> SpecEstimate:
     """Estimate on matched completers with a pair-cluster bootstrap of the pair difference.
 
     ``confounders=False`` is the published match (5 demographics); ``True`` adds the
     baseline child trauma, parenting stress and competence that drive selection.
+    ``matched`` passes the published match already made by :func:`published_anova`
+    (used only with ``confounders=False``).
     """
     from kbeffect.inference.bootstrap.api import bootstrap
     from kbeffect.inference.bootstrap.estimators import PairDifference
 
-    sample, _ = _published_sample(frame)
-    formula = _PS_DEMOGRAPHICS
-    if confounders:
-        sample, _ = complete_on(sample, list(CONFOUNDERS))
-        formula = _PS_FULL
-    matched = _match(sample, formula, seed)
+    if confounders or matched is None:
+        sample, _ = _published_sample(frame)
+        formula = _PS_DEMOGRAPHICS
+        if confounders:
+            sample, _ = complete_on(sample, list(CONFOUNDERS))
+            formula = _PS_FULL
+        matched = _match(sample, formula, seed)
     res = bootstrap(PairDifference(pair="subclass", treatment="order", outcome="change_rate"),
                     matched, cluster="subclass", B=B, seed=seed, progress=progress)
     est, se, lo, hi, p = _boot_summary(res)
